@@ -1,0 +1,57 @@
+# mmequi: `make demo` and `make test` do everything on a fresh machine.
+# Both create .venv with `make install` when it is missing and reuse it.
+#
+# Tested versions (README "Install"): Python 3.11, torch 2.14.1,
+# torchvision 0.29.1, numpy 2.4, mmengine 0.10.7, mmcv-lite 2.1.0,
+# mmpretrain 1.2.0, mmsegmentation 1.2.2, mmdet 3.3.0, mmpose 1.3.2.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# Override for another torch, e.g. make install TORCH="torch==2.5.1 torchvision==0.20.1"
+TORCH ?= torch==2.14.1 torchvision==0.29.1
+# Extra pip arguments for the torch step, e.g. the CPU wheel index:
+# make install TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+TORCH_PIP_ARGS ?=
+STAMP := $(VENV)/.mmequi-installed
+PYTEST_ARGS ?=
+
+.PHONY: install demo test test-fast clean-demo
+
+$(STAMP): setup.cfg setup.py
+	$(MAKE) install
+
+install:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "[1/4] torch + build helpers"
+	$(PIP) install -q $(TORCH_PIP_ARGS) $(TORCH) 'numpy>=2,<3' cython
+	@echo "[2/4] chumpy (an mmpose requirement that is never imported; its setup.py imports pip, so no build isolation)"
+	$(PIP) install -q --no-build-isolation chumpy==0.70
+	@echo "[3/4] xtcocotools from source against numpy 2 (the PyPI wheel is built for numpy 1)"
+	$(PIP) install -q --no-build-isolation --no-binary xtcocotools xtcocotools==1.14.3
+	@echo "[4/4] OpenMMLab stack + mmequi (editable) + test/extra packages"
+	$(PIP) install -q -e '.[all]'
+	$(PY) -c "import mmequi, mmseg.models, mmdet.models, mmpose.models, mmpretrain.models; print('mmequi', mmequi.__version__, 'installed')"
+	@touch $(STAMP)
+
+DEMO_DATA ?= data/toy_shapes
+DEMO_CFG := configs/demo/resnet18_1xb32-6e_toy-shapes-32px.py
+
+demo: $(STAMP)
+	@echo "make demo: foundation demo -- trains a ResNet-18 classifier on a generated"
+	@echo "toy-shapes data set ($(DEMO_DATA)) through tools/train.py. The equivariance"
+	@echo "demo (iBOT vs iBOT + ours on a toy 3D benchmark) will replace it."
+	@test -d $(DEMO_DATA) || $(PY) tools/dataset_converters/make_toy_shapes.py --out $(DEMO_DATA)
+	$(PY) tools/train.py $(DEMO_CFG) --work-dir work_dirs/demo \
+	  --cfg-options train_dataloader.dataset.data_root=$(DEMO_DATA) \
+	  val_dataloader.dataset.data_root=$(DEMO_DATA) test_dataloader.dataset.data_root=$(DEMO_DATA)
+
+test: $(STAMP)
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
+
+clean-demo:
+	rm -rf work_dirs/demo $(DEMO_DATA)

@@ -1,0 +1,41 @@
+"""The only place where mmequi changes third-party code.
+
+Each submodule holds one family of patches; every patch says why it exists
+and which upstream issue or source line it works around.
+
+* :mod:`.mmcv_ops`     -- stand-in ``mmcv._ext`` backed by :mod:`mmequi.ops`
+  when compiled mmcv is missing (mmcv-lite).
+* :mod:`.checkpoint`   -- ``torch.load(weights_only=True)`` with an explicit
+  allow-list of the types mmengine writes; atomic checkpoint writes.
+* :mod:`.distributed`  -- CPU/gloo launch, DDP without ``device_ids`` for CPU
+  modules, SyncBN on CPU tensors.
+* :mod:`.amp`          -- ``AmpOptimWrapper`` on CPU (bf16 autocast).
+
+:func:`apply_compat` is idempotent and is called by ``import mmequi``.
+On a machine with compiled mmcv and CUDA the patches change nothing.
+"""
+from typing import Dict
+
+_APPLIED = False
+_STATE: Dict[str, str] = {}
+
+
+def apply_compat() -> None:
+    """Apply every compatibility patch once (idempotent)."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    from . import amp, checkpoint, distributed, mmcv_ops
+    _STATE['mmcv_ops'] = mmcv_ops.install()
+    _STATE['checkpoint'] = checkpoint.install()
+    _STATE['distributed'] = distributed.install()
+    _STATE['amp'] = amp.install()
+    _APPLIED = True
+
+
+def describe() -> Dict[str, str]:
+    """What each patch family did on this machine (for logs and env dumps)."""
+    return dict(_STATE)
+
+
+__all__ = ['apply_compat', 'describe']

@@ -1,0 +1,3 @@
+from .hooks import EpochSeedHook, PrecisionLoggerHook, epoch_worker_init_fn
+
+__all__ = ['EpochSeedHook', 'PrecisionLoggerHook', 'epoch_worker_init_fn']

@@ -1,0 +1,4 @@
+from .epoch_seed_hook import EpochSeedHook, epoch_worker_init_fn
+from .precision_logger_hook import PrecisionLoggerHook
+
+__all__ = ['EpochSeedHook', 'epoch_worker_init_fn', 'PrecisionLoggerHook']
