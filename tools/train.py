@@ -95,11 +95,16 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
+        amp_of = {'OptimWrapper': 'AmpOptimWrapper',
+                  'SSLOptimWrapper': 'SSLAmpOptimWrapper'}
+        if wrapper not in amp_of and wrapper not in amp_of.values():
             raise ValueError(
-                f'--amp needs optim_wrapper.type OptimWrapper or '
-                f'AmpOptimWrapper, the config has {wrapper!r}')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+                f'--amp needs optim_wrapper.type in {sorted(amp_of)} or '
+                f'their AMP variants; the config has {wrapper!r}')
+        cfg.optim_wrapper.type = amp_of.get(wrapper, wrapper)
+        for key in ('dtype', 'loss_scale'):
+            if cfg.optim_wrapper.get(key, 'unset') is None:
+                cfg.optim_wrapper.pop(key)
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
     if args.auto_scale_lr:

@@ -1,3 +1,11 @@
-from .hooks import EpochSeedHook, PrecisionLoggerHook, epoch_worker_init_fn
+from .hooks import (DistillationTeacherHook, EpochSeedHook,
+                    PrecisionLoggerHook, epoch_worker_init_fn)
+from .optimizers import (SSLAmpOptimWrapper, SSLOptimWrapper,
+                         SSLOptimWrapperConstructor)
+from .schedulers import CosineAnnealingWeightDecay
 
-__all__ = ['EpochSeedHook', 'PrecisionLoggerHook', 'epoch_worker_init_fn']
+__all__ = [
+    'EpochSeedHook', 'PrecisionLoggerHook', 'epoch_worker_init_fn',
+    'DistillationTeacherHook', 'SSLOptimWrapper', 'SSLAmpOptimWrapper',
+    'SSLOptimWrapperConstructor', 'CosineAnnealingWeightDecay'
+]

@@ -13,6 +13,8 @@ from mmengine.registry import init_default_scope
 
 from tests.conftest import REPO
 
+HEAVY = {'ibot_vit-large-p16_32xb32-amp-coslr-250e_in1k.py'}  # built in
+# test_ibot_configs.py
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
                          recursive=True) if '_base_' not in p)
@@ -37,6 +39,8 @@ def test_config_builds(path):
     assert cfg.default_scope in ('mmpretrain', 'mmseg', 'mmdet', 'mmpose')
     assert cfg.custom_imports == dict(imports=['mmequi'],
                                       allow_failed_imports=False)
+    if osp.basename(path) in HEAVY:
+        return
     model = _build_model(cfg)
     assert sum(p.numel() for p in model.parameters()) > 0
 

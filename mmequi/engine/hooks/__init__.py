@@ -1,4 +1,9 @@
+from .distillation_teacher_hook import (DistillationTeacherHook,
+                                        cosine_momentum, warmup_temperature)
 from .epoch_seed_hook import EpochSeedHook, epoch_worker_init_fn
 from .precision_logger_hook import PrecisionLoggerHook
 
-__all__ = ['EpochSeedHook', 'epoch_worker_init_fn', 'PrecisionLoggerHook']
+__all__ = [
+    'EpochSeedHook', 'epoch_worker_init_fn', 'PrecisionLoggerHook',
+    'DistillationTeacherHook', 'cosine_momentum', 'warmup_temperature'
+]

@@ -1,0 +1,107 @@
+"""Optimizer wrappers with the two gradient rules of DINO/iBOT training.
+
+* ``clip_grad=dict(type='per_param', max_norm=3.0)``: every parameter's
+  gradient is clipped to norm ``max_norm`` *separately* (the official
+  ``utils.clip_gradients``), not the global norm of
+  ``torch.nn.utils.clip_grad_norm_``. mmengine's ``dict(max_norm=...)``
+  (global norm) and ``dict(type='value', ...)`` still work.
+* param groups carrying ``freeze_epochs=k`` (set by
+  :class:`SSLOptimWrapperConstructor`) have their gradients dropped
+  (``grad = None``, so AdamW neither moves nor decays them) while the
+  current epoch < k -- iBOT freezes the head's last layer in epoch 0.
+
+Use :class:`SSLOptimWrapper` (fp32) or :class:`SSLAmpOptimWrapper`
+(autocast; ``dtype='bfloat16'``, ``loss_scale=dict(enabled=False)`` is our
+default). With AMP the gradients are unscaled before the per-parameter
+clip, as upstream's ``AmpOptimWrapper`` does before its own clip.
+"""
+from typing import Optional
+
+import torch
+from mmengine.optim import AmpOptimWrapper, OptimWrapper
+from mmengine.registry import OPTIM_WRAPPERS
+
+
+class _SSLGradRules:
+    """Mixin implementing per-parameter clipping and epoch freezing."""
+
+    per_param_max_norm: Optional[float] = None
+
+    def _pop_per_param_clip(self, clip_grad: Optional[dict]):
+        if not clip_grad or clip_grad.get('type') != 'per_param':
+            return clip_grad
+        extra = set(clip_grad) - {'type', 'max_norm'}
+        if 'max_norm' not in clip_grad or extra:
+            raise ValueError(
+                "clip_grad=dict(type='per_param', max_norm=...) takes only "
+                f'max_norm; got {clip_grad}')
+        self.per_param_max_norm = float(clip_grad['max_norm'])
+        return None
+
+    def _frozen_epoch(self) -> int:
+        return self.message_hub.get_info('epoch', 0)
+
+    def _drop_frozen_grads(self) -> None:
+        epoch = self._frozen_epoch()
+        for group in self.optimizer.param_groups:
+            if group.get('freeze_epochs', 0) > epoch:
+                for p in group['params']:
+                    p.grad = None
+
+    def _clip_per_param(self) -> None:
+        grads = [p.grad for g in self.optimizer.param_groups
+                 for p in g['params'] if p.grad is not None]
+        if not grads:
+            return
+        norms = torch._foreach_norm(grads)
+        coefs = [(self.per_param_max_norm / (n + 1e-6)).clamp(max=1.0)
+                 for n in norms]
+        torch._foreach_mul_(grads, coefs)
+        total = torch.linalg.vector_norm(torch.stack(norms))
+        self.message_hub.update_scalar('train/grad_norm', float(total))
+
+
+@OPTIM_WRAPPERS.register_module()
+class SSLOptimWrapper(_SSLGradRules, OptimWrapper):
+    """:class:`OptimWrapper` + per-parameter clipping + epoch freezing."""
+
+    def __init__(self, optimizer, accumulative_counts: int = 1,
+                 clip_grad: Optional[dict] = None, dtype=None,
+                 loss_scale=None) -> None:
+        # dtype/loss_scale=None are accepted so that an AMP config switches
+        # to fp32 with --cfg-options optim_wrapper.type=SSLOptimWrapper
+        # optim_wrapper.dtype=None optim_wrapper.loss_scale=None
+        if dtype is not None or loss_scale is not None:
+            raise ValueError(
+                f'SSLOptimWrapper is full precision; got dtype={dtype!r}, '
+                f'loss_scale={loss_scale!r} (use SSLAmpOptimWrapper)')
+        clip_grad = self._pop_per_param_clip(
+            dict(clip_grad) if clip_grad else None)
+        super().__init__(optimizer, accumulative_counts, clip_grad)
+
+    def step(self, **kwargs) -> None:
+        self._drop_frozen_grads()
+        if self.per_param_max_norm is not None:
+            self._clip_per_param()
+        super().step(**kwargs)
+
+
+@OPTIM_WRAPPERS.register_module()
+class SSLAmpOptimWrapper(_SSLGradRules, AmpOptimWrapper):
+    """:class:`AmpOptimWrapper` + per-parameter clipping + epoch freezing."""
+
+    def __init__(self, loss_scale='dynamic', dtype=None, use_fsdp=False,
+                 clip_grad: Optional[dict] = None, **kwargs) -> None:
+        clip_grad = self._pop_per_param_clip(
+            dict(clip_grad) if clip_grad else None)
+        super().__init__(loss_scale=loss_scale, dtype=dtype,
+                         use_fsdp=use_fsdp, clip_grad=clip_grad, **kwargs)
+
+    def step(self, **kwargs) -> None:
+        self._drop_frozen_grads()
+        if self.per_param_max_norm is not None:
+            # mmengine's own clip (then skipped: clip_grad_kwargs is None)
+            # would unscale here; do it before our clip
+            self.loss_scaler.unscale_(self.optimizer)
+            self._clip_per_param()
+        super().step(**kwargs)

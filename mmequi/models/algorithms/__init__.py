@@ -1,0 +1,3 @@
+from .ibot import iBOT
+
+__all__ = ['iBOT']

@@ -1,0 +1,165 @@
+"""iBOT self-supervised pretraining (Zhou et al., ICLR 2022).
+
+Student: :class:`iBOTViT` (masked global crops + unmasked local crops) and
+:class:`iBOTNeck`; teacher: an EMA copy of both (no gradient, no drop path)
+that sees the unmasked global crops; loss: :class:`iBOTLoss`.
+
+Per training step (one batch of B images with G global + L local crops)::
+
+    teacher (no_grad):  T = backbone_t(globals)            (G*B, 1+N, C)
+                        t_cls = neck_t.cls(T[:, 0])         (G*B, K)
+                        t_patch = neck_t.patch(T[:, 1:])    (G*B, N, K2)
+    student:            S = backbone(globals, masks)        (G*B, 1+N, C)
+                        S_l = backbone(locals)              (L*B, 1+n, C)  one call
+                        s_cls = neck.cls([S[:, 0]; S_l[:, 0]])   (V*B, K)
+                        s_patch = neck.patch(S[:, 1:][masks])    (M, K2) masked only
+
+The neck runs only on the tokens a loss uses (the official code also
+projects every local patch token and discards them). The EMA update,
+the teacher-temperature warm-up and the last-layer freeze are driven by
+:class:`~mmequi.engine.hooks.DistillationTeacherHook` and
+:class:`~mmequi.engine.optimizers.SSLOptimWrapper`; their state is derived
+from the runner's epoch/iteration, so ``--resume`` continues them exactly.
+
+Checkpoint prefixes: ``backbone.`` / ``neck.`` (student), ``teacher.backbone.``
+/ ``teacher.neck.`` (teacher), ``ibot_loss.center``/``center2`` (centres).
+"""
+import copy
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from mmpretrain.models.selfsup.base import BaseSelfSupervisor
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+
+@MODELS.register_module()
+class iBOT(BaseSelfSupervisor):
+    """iBOT algorithm.
+
+    Args:
+        backbone: student backbone config (:class:`iBOTViT`); the teacher
+            is built from the same config with ``drop_path_rate=0``.
+        neck: projection head config (:class:`iBOTNeck`), shared by [CLS]
+            and patch tokens.
+        loss: :class:`iBOTLoss` config; its ``num_global``/``num_local``
+            must match the data pipeline (checked every step).
+        data_preprocessor: e.g. ``SelfSupDataPreprocessor`` with
+            ``to_rgb=False`` (the multi-crop transform emits RGB).
+    """
+
+    def __init__(self, backbone: dict, neck: dict, loss: dict,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(backbone=backbone, neck=neck,
+                         data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        teacher_backbone = copy.deepcopy(backbone)
+        teacher_backbone['drop_path_rate'] = 0.0
+        self.teacher = nn.ModuleDict(
+            dict(backbone=MODELS.build(teacher_backbone),
+                 neck=MODELS.build(copy.deepcopy(neck))))
+        self.teacher.requires_grad_(False)
+        self.ibot_loss = MODELS.build(loss)
+        self.num_global = self.ibot_loss.num_global
+        self.num_local = self.ibot_loss.num_local
+        # set every epoch by DistillationTeacherHook
+        self.teacher_temp: Optional[float] = None
+        self.teacher_patch_temp: Optional[float] = None
+        self._pairs: Optional[Tuple[List[torch.Tensor],
+                                    List[torch.Tensor]]] = None
+
+    # ------------------------------------------------------------- teacher
+    def init_weights(self) -> None:
+        super().init_weights()
+        self.copy_student_to_teacher()
+
+    @torch.no_grad()
+    def copy_student_to_teacher(self) -> None:
+        """teacher ← student (as at the start of training)."""
+        self.teacher.backbone.load_state_dict(self.backbone.state_dict())
+        self.teacher.neck.load_state_dict(self.neck.state_dict())
+
+    def _param_pairs(self) -> Tuple[List[torch.Tensor], List[torch.Tensor]]:
+        if self._pairs is None:
+            teacher, student = [], []
+            for part in ('backbone', 'neck'):
+                s_params = dict(getattr(self, part).named_parameters())
+                for name, t in self.teacher[part].named_parameters():
+                    s = s_params[name]
+                    if s.shape != t.shape:
+                        raise RuntimeError(
+                            f'teacher/student shape mismatch at {part}.{name}')
+                    teacher.append(t)
+                    student.append(s)
+            self._pairs = (teacher, student)
+        return self._pairs
+
+    @torch.no_grad()
+    def momentum_update(self, momentum: float) -> None:
+        """θ_t ← m·θ_t + (1 − m)·θ_s for every teacher parameter."""
+        teacher, student = self._param_pairs()
+        torch._foreach_lerp_(teacher, [s.detach() for s in student],
+                             1.0 - momentum)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self.teacher.eval()  # no dropout/drop-path; kept in eval always
+        return self
+
+    def _apply(self, fn, *args, **kwargs):
+        self._pairs = None  # parameters may be replaced (.to(), .half())
+        return super()._apply(fn, *args, **kwargs)
+
+    # ----------------------------------------------------------- features
+    def extract_feat(self, inputs: torch.Tensor,
+                     use_teacher: bool = False) -> torch.Tensor:
+        """All tokens (B, 1 + N, C) of the student (or teacher) backbone."""
+        backbone = self.teacher.backbone if use_teacher else self.backbone
+        return backbone(inputs)
+
+    # --------------------------------------------------------------- loss
+    def _split_views(self, inputs: List[torch.Tensor],
+                     data_samples: List[DataSample]):
+        V = self.num_global + self.num_local
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != V:
+            raise ValueError(
+                f'iBOT expects {V} views ({self.num_global} global + '
+                f'{self.num_local} local) per image, got '
+                f'{len(inputs) if isinstance(inputs, (list, tuple)) else 1}')
+        G = self.num_global
+        globals_ = torch.cat(inputs[:G])  # (G*B, 3, H, W)
+        locals_ = torch.cat(inputs[G:]) if self.num_local else None
+        masks = torch.stack([ds.mask for ds in data_samples])  # (B, G, h, w)
+        if masks.shape[1] != G:
+            raise ValueError(f'data samples carry {masks.shape[1]} masks, '
+                             f'expected one per global view ({G})')
+        masks = masks.transpose(0, 1).flatten(0, 1).flatten(1).bool()
+        return globals_, locals_, masks  # masks: (G*B, N)
+
+    def loss(self, inputs: List[torch.Tensor],
+             data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
+        if self.teacher_temp is None or self.teacher_patch_temp is None:
+            raise RuntimeError(
+                'iBOT teacher temperatures are unset: add '
+                "dict(type='DistillationTeacherHook', ...) to custom_hooks "
+                '(or set model.teacher_temp/teacher_patch_temp)')
+        globals_, locals_, masks = self._split_views(inputs, data_samples)
+
+        with torch.no_grad():
+            t_tokens = self.teacher.backbone(globals_)  # (G*B, 1+N, C)
+            t_cls = self.teacher.neck.forward_cls(t_tokens[:, 0])
+            t_patch = self.teacher.neck.forward_patch(t_tokens[:, 1:])
+
+        s_tokens = self.backbone(globals_, mask=masks)  # (G*B, 1+N, C)
+        cls_tokens = [s_tokens[:, 0]]
+        if locals_ is not None:
+            cls_tokens.append(self.backbone(locals_)[:, 0])  # (L*B, C)
+        s_cls = self.neck.forward_cls(torch.cat(cls_tokens))  # (V*B, K)
+        s_patch = self.neck.forward_patch(s_tokens[:, 1:][masks])  # (M, K2)
+
+        return self.ibot_loss(s_cls, s_patch, t_cls, t_patch, masks,
+                              teacher_temp=self.teacher_temp,
+                              teacher_patch_temp=self.teacher_patch_temp)

@@ -1,0 +1,3 @@
+from .ibot_vit import iBOTViT
+
+__all__ = ['iBOTViT']

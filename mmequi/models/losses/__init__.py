@@ -1,0 +1,3 @@
+from .ibot_loss import iBOTLoss
+
+__all__ = ['iBOTLoss']

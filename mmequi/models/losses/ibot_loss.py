@@ -1,0 +1,160 @@
+"""iBOT loss: [CLS] self-distillation across views + masked patch distillation.
+
+Zhou et al., "iBOT: Image BERT Pre-Training with Online Tokenizer",
+ICLR 2022, Eq. (1)-(2); behaviour matched to the official ``iBOTLoss``.
+
+With G global and L local views (V = G + L), batch B, teacher temperature
+τ_t (τ_t2 for patches), student temperature τ_s and centres c1 (1, K),
+c2 (1, 1, K2):
+
+    P_t(x) = softmax((x − c) / τ_t),    log P_s(y) = log_softmax(y / τ_s)
+
+    L_cls   = λ1 · 1/(G(V−1)) Σ_{q<G} Σ_{v≠q} mean_b [ −Σ_k P_t(t_q)_k log P_s(s_v)_k ]
+
+    L_patch = λ2 · 1/G Σ_{q<G} mean_b [ Σ_n m_qbn · CE_qbn / max(Σ_n m_qbn, 1) ]
+              with CE_qbn = −Σ_k P_t(tp_qbn)_k log P_s(sp_qbn)_k
+
+(images without a masked token add 0 but count in the mean). The centres
+used are those before the call; afterwards
+c1 ← μ c1 + (1 − μ) mean_{q,b} t_qb and
+c2 ← μ2 c2 + (1 − μ2) mean_{q,b} mean_n tp_qbn (all tokens, masked or not),
+with the batch sums all-reduced over ranks (DINOv2-style centring).
+"""
+from typing import Dict
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+from mmpretrain.registry import MODELS
+
+
+def _all_reduce_mean(x: torch.Tensor, count: int) -> torch.Tensor:
+    """Sum of ``x`` over ranks divided by the global ``count``."""
+    if dist.is_available() and dist.is_initialized():
+        x = x.clone()
+        dist.all_reduce(x)
+        count = count * dist.get_world_size()
+    return x / count
+
+
+@MODELS.register_module()
+class iBOTLoss(nn.Module):
+    """See the module docstring for the equations.
+
+    Args:
+        out_dim: K, [CLS] prototypes.
+        patch_out_dim: K2, patch prototypes.
+        num_global: G, global views (the only ones with masks and teacher
+            outputs).
+        num_local: L, local views.
+        student_temp: τ_s (0.1).
+        center_momentum: μ for c1 (0.9).
+        center_momentum2: μ2 for c2 (0.9).
+        lambda_cls: λ1; lambda_patch: λ2 (1, 1).
+    """
+
+    def __init__(self, out_dim: int = 8192, patch_out_dim: int = 8192,
+                 num_global: int = 2, num_local: int = 10,
+                 student_temp: float = 0.1, center_momentum: float = 0.9,
+                 center_momentum2: float = 0.9, lambda_cls: float = 1.0,
+                 lambda_patch: float = 1.0) -> None:
+        super().__init__()
+        if num_global < 1 or num_local < 0:
+            raise ValueError(f'need num_global >= 1 and num_local >= 0, got '
+                             f'{num_global}, {num_local}')
+        if num_global + num_local < 2:
+            raise ValueError('the [CLS] loss needs at least two views')
+        self.out_dim, self.patch_out_dim = out_dim, patch_out_dim
+        self.num_global, self.num_local = num_global, num_local
+        self.student_temp = student_temp
+        self.center_momentum = center_momentum
+        self.center_momentum2 = center_momentum2
+        self.lambda_cls, self.lambda_patch = lambda_cls, lambda_patch
+        self.register_buffer('center', torch.zeros(1, out_dim))
+        self.register_buffer('center2', torch.zeros(1, 1, patch_out_dim))
+
+    def forward(self, student_cls: torch.Tensor, student_patch: torch.Tensor,
+                teacher_cls: torch.Tensor, teacher_patch: torch.Tensor,
+                masks: torch.Tensor, teacher_temp: float,
+                teacher_patch_temp: float) -> Dict[str, torch.Tensor]:
+        """
+        Args:
+            student_cls: (V*B, K), views stacked view-major
+                ([g1 batch, g2 batch, l1 batch, ...]).
+            student_patch: (M, K2) logits of the masked tokens only, in the
+                order of ``masks.nonzero()`` over (G*B, N).
+            teacher_cls: (G*B, K).
+            teacher_patch: (G*B, N, K2), all tokens.
+            masks: (G*B, N) bool.
+            teacher_temp, teacher_patch_temp: τ_t and τ_t2.
+        Returns:
+            ``dict(loss_cls=..., loss_patch=...)`` (scalars).
+        """
+        G, V = self.num_global, self.num_global + self.num_local
+        GB, N = masks.shape
+        B = GB // G
+        if GB != B * G or teacher_cls.shape[0] != GB or \
+                teacher_patch.shape[:2] != (GB, N):
+            raise ValueError(
+                f'expected {G} global views: masks {tuple(masks.shape)}, '
+                f'teacher_cls {tuple(teacher_cls.shape)}, teacher_patch '
+                f'{tuple(teacher_patch.shape)}')
+        if student_cls.shape[0] != V * B:
+            raise ValueError(f'student_cls has {student_cls.shape[0]} rows, '
+                             f'expected {V} views x {B} = {V * B}')
+        masks = masks.bool()
+        image = masks.nonzero()[:, 0]  # (M,) image index in 0..GB-1
+        if student_patch.shape[0] != image.numel():
+            raise ValueError(
+                f'student_patch has {student_patch.shape[0]} rows but masks '
+                f'select {image.numel()} tokens')
+        # softmax in at least fp32 (bf16/fp16 logits under autocast)
+        dtype = torch.promote_types(student_cls.dtype, torch.float32)
+        teacher_cls = teacher_cls.detach().to(dtype)
+        teacher_patch = teacher_patch.detach().to(dtype)
+        center, center2 = self.center.to(dtype), self.center2.to(dtype)
+
+        # [CLS]: every (teacher global q, student view v != q) pair
+        t_cls = F.softmax((teacher_cls - center) / teacher_temp,
+                          dim=-1).view(G, B, -1)  # (G, B, K)
+        s_cls = F.log_softmax(student_cls.to(dtype) / self.student_temp,
+                              dim=-1).view(V, B, -1)  # (V, B, K)
+        # Σ_b of the cross-entropy for all (q, v) at once: (G, V)
+        ce = -torch.einsum('qbk,vbk->qv', t_cls, s_cls) / B
+        same = torch.eye(G, V, dtype=torch.bool, device=ce.device)
+        loss_cls = ce.masked_select(~same).mean() * self.lambda_cls
+
+        # patches: masked tokens of the same global view only
+        t_patch = F.softmax(
+            (teacher_patch[masks] - center2[0]) / teacher_patch_temp,
+            dim=-1)  # (M, K2)
+        s_patch = F.log_softmax(student_patch.to(dtype) / self.student_temp,
+                                dim=-1)  # (M, K2)
+        token_ce = -(t_patch * s_patch).sum(-1)  # (M,)
+        per_image = torch.zeros(GB, dtype=token_ce.dtype,
+                                device=token_ce.device).index_add(
+                                    0, image, token_ce)  # (GB,)
+        count = masks.sum(-1).clamp(min=1).to(per_image.dtype)  # (GB,)
+        loss_patch = (per_image / count).mean() * self.lambda_patch
+
+        self.update_center(teacher_cls, teacher_patch)
+        return dict(loss_cls=loss_cls, loss_patch=loss_patch)
+
+    @torch.no_grad()
+    def update_center(self, teacher_cls: torch.Tensor,
+                      teacher_patch: torch.Tensor) -> None:
+        """EMA of the teacher's batch means (all-reduced over ranks).
+
+        Args:
+            teacher_cls: (G*B, K); teacher_patch: (G*B, N, K2).
+        """
+        cls_mean = _all_reduce_mean(
+            teacher_cls.sum(0, keepdim=True), teacher_cls.shape[0])  # (1, K)
+        patch_mean = _all_reduce_mean(
+            teacher_patch.mean(1).sum(0, keepdim=True),
+            teacher_patch.shape[0])  # (1, K2)
+        self.center.mul_(self.center_momentum).add_(
+            cls_mean * (1 - self.center_momentum))
+        self.center2.mul_(self.center_momentum2).add_(
+            patch_mean.unsqueeze(0) * (1 - self.center_momentum2))

@@ -1,0 +1,3 @@
+from .ibot_neck import WeightNormLinear, iBOTNeck
+
+__all__ = ['iBOTNeck', 'WeightNormLinear']

@@ -1,0 +1,170 @@
+"""iBOT algorithm: teacher, EMA, what runs on which tokens, learning."""
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+B, G, L, K = 4, 2, 3, 64
+
+
+def tiny_ibot(num_local=L, drop_path=0.1):
+    init_default_scope('mmpretrain')
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='iBOT',
+        data_preprocessor=dict(type='SelfSupDataPreprocessor',
+                               mean=[123.675, 116.28, 103.53],
+                               std=[58.395, 57.12, 57.375], to_rgb=False),
+        backbone=dict(type='iBOTViT',
+                      arch=dict(embed_dims=32, num_layers=2, num_heads=2,
+                                feedforward_channels=64),
+                      img_size=32, patch_size=8, drop_path_rate=drop_path),
+        neck=dict(type='iBOTNeck', in_channels=32, hidden_channels=48,
+                  bottleneck_channels=16, out_channels=K),
+        loss=dict(type='iBOTLoss', out_dim=K, patch_out_dim=K,
+                  num_global=G, num_local=num_local)))
+    model.init_weights()
+    model.teacher_temp = model.teacher_patch_temp = 0.04
+    return model
+
+
+def batch(num_local=L, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    inputs = [torch.randint(0, 256, (B, 3, 32, 32), generator=g,
+                            dtype=torch.uint8) for _ in range(G)]
+    inputs += [torch.randint(0, 256, (B, 3, 16, 16), generator=g,
+                             dtype=torch.uint8) for _ in range(num_local)]
+    samples = []
+    for b in range(B):
+        s = DataSample()
+        m = torch.rand(G, 4, 4, generator=g) > 0.5
+        if b == 0:
+            m[:] = False  # an unmasked image
+        s.set_mask(m)
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def test_teacher_is_a_gradient_free_copy_without_drop_path():
+    model = tiny_ibot()
+    assert model.backbone.layers[1].ffn.dropout_layer.drop_prob > 0
+    assert model.teacher.backbone.layers[1].ffn.dropout_layer.drop_prob == 0
+    for part in ('backbone', 'neck'):
+        s = getattr(model, part).state_dict()
+        for k, v in model.teacher[part].state_dict().items():
+            torch.testing.assert_close(v, s[k], rtol=0, atol=0)
+    assert not any(p.requires_grad for p in model.teacher.parameters())
+    model.train()
+    assert not model.teacher.training and model.backbone.training
+    data = model.data_preprocessor(batch(), True)
+    losses = model(**data, mode='loss')
+    sum(losses.values()).backward()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    assert model.backbone.mask_token.grad is not None
+    assert model.neck.last_layer.weight_v.grad.abs().sum() > 0
+
+
+def test_ema_update_is_the_formula():
+    model = tiny_ibot()
+    with torch.no_grad():
+        for p in list(model.backbone.parameters()) + list(
+                model.neck.parameters()):
+            p.add_(torch.randn_like(p))
+    before = {k: v.clone() for k, v in model.teacher.state_dict().items()}
+    student = {**{f'backbone.{k}': v for k, v in
+                  model.backbone.state_dict().items()},
+               **{f'neck.{k}': v for k, v in model.neck.state_dict().items()}}
+    model.momentum_update(0.9)
+    after = model.teacher.state_dict()
+    assert len(after) == len(student)
+    for k, v in after.items():
+        torch.testing.assert_close(v, 0.9 * before[k] + 0.1 * student[k])
+
+
+def test_tokens_routed_as_specified():
+    """Teacher: globals only, one call. Student backbone: globals (masked)
+    + all local crops in ONE call. Neck: [CLS] of all views + masked patch
+    tokens only."""
+    model = tiny_ibot()
+    calls = {'teacher': [], 'student': [], 'neck_in': [],
+             'teacher_neck_in': []}
+    model.teacher.backbone.register_forward_hook(
+        lambda m, a, kw, out: calls['teacher'].append(
+            (a[0].shape, kw.get('mask'))), with_kwargs=True)
+    model.backbone.register_forward_hook(
+        lambda m, a, kw, out: calls['student'].append(
+            (a[0].shape, kw.get('mask'))), with_kwargs=True)
+    model.neck.mlp.register_forward_hook(
+        lambda m, a, out: calls['neck_in'].append(tuple(a[0].shape[:-1])))
+    model.teacher.neck.mlp.register_forward_hook(
+        lambda m, a, out: calls['teacher_neck_in'].append(
+            tuple(a[0].shape[:-1])))
+    data = model.data_preprocessor(batch(), True)
+    masks = torch.stack([s.mask for s in data['data_samples']])
+    model(**data, mode='loss')
+    assert [c[0] for c in calls['teacher']] == [(G * B, 3, 32, 32)]
+    assert calls['teacher'][0][1] is None
+    assert [c[0] for c in calls['student']] == [(G * B, 3, 32, 32),
+                                                (L * B, 3, 16, 16)]
+    torch.testing.assert_close(
+        calls['student'][0][1],
+        masks.transpose(0, 1).flatten(0, 1).flatten(1))
+    assert calls['student'][1][1] is None
+    # student: V*B [CLS] + the masked tokens only; teacher: G*B [CLS] and
+    # all G*B*N patch tokens (the patch centre averages over all of them)
+    n_masked = int(masks.sum())
+    assert 0 < n_masked < G * B * 16
+    assert calls['neck_in'] == [((G + L) * B, ), (n_masked, )]
+    assert calls['teacher_neck_in'] == [(G * B, ), (G * B, 16)]
+
+
+def _fit(model, data, steps, momentum, lr=2e-3):
+    opt = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=lr)
+    history = []
+    for _ in range(steps):
+        loss = sum(model(**data, mode='loss').values())
+        assert torch.isfinite(loss)
+        history.append(float(loss))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        model.momentum_update(momentum)
+    return history
+
+
+def test_loss_decreases_on_a_fixed_batch():
+    # fixed targets (frozen teacher and centres): plain descent
+    model = tiny_ibot(drop_path=0.0)
+    model.ibot_loss.center_momentum = model.ibot_loss.center_momentum2 = 1.0
+    model.train()
+    data = model.data_preprocessor(batch(), True)
+    history = _fit(model, data, 12, momentum=1.0)
+    assert history[-1] < 0.7 * history[0], history
+    assert sum(b < a for a, b in zip(history, history[1:])) >= 9, history
+    # real dynamics (EMA teacher, moving centres): the loss first drops;
+    # later, centring flattens the teacher's targets and it rises again
+    model = tiny_ibot(drop_path=0.0)
+    model.train()
+    history = _fit(model, data, 10, momentum=0.99)
+    assert min(history) < 0.6 * history[0], history
+
+
+def test_clear_errors():
+    model = tiny_ibot()
+    data = model.data_preprocessor(batch(num_local=1), True)
+    with pytest.raises(ValueError, match='expects 5 views'):
+        model(**data, mode='loss')
+    model.teacher_temp = None
+    data = model.data_preprocessor(batch(), True)
+    with pytest.raises(RuntimeError, match='DistillationTeacherHook'):
+        model(**data, mode='loss')
+
+
+def test_no_local_crops():
+    model = tiny_ibot(num_local=0)
+    data = model.data_preprocessor(batch(num_local=0), True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_cls', 'loss_patch'}
+    assert all(torch.isfinite(v) for v in losses.values())

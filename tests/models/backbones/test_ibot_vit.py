@@ -1,0 +1,76 @@
+import pytest
+import torch
+from mmpretrain.models import VisionTransformer
+
+from mmequi.models import iBOTViT
+
+TINY = dict(embed_dims=48, num_layers=2, num_heads=3, feedforward_channels=96)
+
+
+def _vit(**kw):
+    torch.manual_seed(0)
+    m = iBOTViT(arch=dict(TINY), img_size=32, patch_size=8, **kw)
+    m.init_weights()
+    return m.eval()
+
+
+def test_vit_small_is_deit_small():
+    m = iBOTViT(arch='deit-small')
+    assert (m.embed_dims, m.num_layers, m.layers[0].attn.num_heads) == (
+        384, 12, 6)
+
+
+def test_same_keys_and_output_as_plain_vit():
+    m = _vit()
+    ref = VisionTransformer(arch=dict(TINY), img_size=32, patch_size=8,
+                            out_type='raw')
+    ref.eval()
+    state = {k: v for k, v in m.state_dict().items() if k != 'mask_token'}
+    missing, unexpected = ref.load_state_dict(state, strict=True), None
+    assert unexpected is None and not missing.missing_keys
+    assert set(m.state_dict()) - set(ref.state_dict()) == {'mask_token'}
+    x = torch.randn(2, 3, 32, 32)
+    torch.testing.assert_close(m(x), ref(x)[0])  # (B, 1 + 16, 48)
+    assert m(x).shape == (2, 17, 48)
+
+
+def test_masked_patches_do_not_see_the_image():
+    """Images that differ only inside masked patches give equal outputs,
+    and the mask token (not the image) fills them."""
+    m = _vit()
+    with torch.no_grad():
+        m.mask_token.normal_()
+    x1 = torch.randn(1, 3, 32, 32)
+    x2 = x1.clone()
+    mask = torch.zeros(1, 4, 4, dtype=torch.bool)
+    mask[0, 1, 2] = mask[0, 3, 0] = True
+    x2[..., 8:16, 16:24] += 5  # patch (1, 2)
+    x2[..., 24:32, 0:8] -= 3  # patch (3, 0)
+    torch.testing.assert_close(m(x1, mask=mask), m(x2, mask=mask))
+    assert not torch.allclose(m(x1), m(x2))
+    # changing the mask token changes the output of masked inputs only
+    y_masked, y_plain = m(x1, mask=mask), m(x1)
+    with torch.no_grad():
+        # (a constant shift would be invisible: every LayerNorm removes it)
+        m.mask_token.add_(torch.randn_like(m.mask_token))
+    assert not torch.allclose(m(x1, mask=mask), y_masked)
+    torch.testing.assert_close(m(x1), y_plain)
+
+
+def test_local_crop_resolution_and_mask_shape_errors():
+    m = _vit()
+    assert m(torch.randn(3, 3, 16, 16)).shape == (3, 5, 48)
+    with pytest.raises(ValueError, match='patches'):
+        m(torch.randn(1, 3, 32, 32), mask=torch.zeros(1, 9, dtype=torch.bool))
+    with pytest.raises(ValueError, match='out_type'):
+        iBOTViT(arch=dict(TINY), out_type='cls_token')
+
+
+def test_official_init():
+    m = _vit()
+    w = torch.cat([mod.weight.flatten() for mod in m.modules()
+                   if isinstance(mod, torch.nn.Linear)])
+    assert abs(w.std().item() - 0.02) < 0.003  # trunc_normal(std=0.02)
+    assert torch.count_nonzero(m.mask_token) == 0
+    assert all(torch.count_nonzero(mod.bias) == 0 for mod in m.modules()
+               if isinstance(mod, torch.nn.Linear))

@@ -1,0 +1,238 @@
+"""Benchmark a pretraining config: training-step speed, memory, MFU, and
+(with --data) the data pipeline alone.
+
+The synthetic batch has exactly the shapes of the config's training
+pipeline: the pipeline (minus file loading) is run on random images, so all
+crops, masks and recorded parameters are real.
+
+    python tools/analysis_tools/benchmark_pretrain.py CONFIG \
+        [--device cuda] [--batch-size 128] [--iters 20] [--warmup 5] \
+        [--fp32] [--threads 2] [--data] [--json out.json]
+
+Model FLOPs are counted with ``torch.utils.flop_counter.FlopCounterMode``
+over one full training step (teacher forward, student forward + backward);
+MFU = FLOPs / step time / peak FLOP/s of the device (a table of common
+GPUs, or ``--peak-tflops``).
+"""
+import argparse
+import copy
+import json
+import os
+import os.path as osp
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+
+import mmequi  # noqa: E402,F401
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.dataset import default_collate  # noqa: E402
+from mmengine.logging import MessageHub  # noqa: E402
+from mmengine.optim import build_optim_wrapper  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+
+# dense bf16/fp16 tensor-core peak, TFLOP/s (vendor data sheets)
+PEAK_TFLOPS = {'H200': 989.0, 'H100': 989.0, 'A100': 312.0, 'L40S': 362.0,
+               'A40': 150.0, 'V100': 125.0, 'RTX 4090': 165.0}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config')
+    p.add_argument('--device', default='cpu', help='cpu | cuda | cuda:N')
+    p.add_argument('--batch-size', type=int,
+                   help='per-device batch (default: the config\'s)')
+    p.add_argument('--iters', type=int, default=10, help='timed steps')
+    p.add_argument('--warmup', type=int, default=3, help='untimed steps')
+    p.add_argument('--fp32', action='store_true',
+                   help='full precision (replace the AMP wrapper)')
+    p.add_argument('--threads', type=int, help='torch CPU threads')
+    p.add_argument('--data', action='store_true',
+                   help='also time the data pipeline alone (1 worker)')
+    p.add_argument('--data-images', type=int, default=64)
+    p.add_argument('--peak-tflops', type=float,
+                   help='device peak TFLOP/s for MFU (default: table)')
+    p.add_argument('--json', help='write the results to this JSON file')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return p.parse_args(argv)
+
+
+def train_pipeline(cfg):
+    loader = cfg.train_dataloader
+    dataset = loader.dataset
+    while 'pipeline' not in dataset and 'dataset' in dataset:
+        dataset = dataset.dataset  # wrappers (RepeatDataset, ...)
+    return dataset.pipeline
+
+
+def synthetic_batch(cfg, batch_size: int, seed: int = 0):
+    """Run the config's pipeline (minus loading) on random images."""
+    from mmcv.transforms import Compose
+    from mmpretrain.registry import TRANSFORMS
+    steps = [t for t in copy.deepcopy(train_pipeline(cfg))
+             if 'LoadImage' not in t['type']]
+    pipeline = Compose([TRANSFORMS.build(t) for t in steps])
+    rng = np.random.default_rng(seed)
+    samples = []
+    for _ in range(batch_size):
+        img = rng.integers(0, 256, (375, 500, 3), dtype=np.uint8)
+        samples.append(pipeline(dict(img=img, img_shape=img.shape[:2],
+                                     ori_shape=img.shape[:2])))
+    return default_collate(samples)
+
+
+def bench_data(cfg, n: int) -> dict:
+    """Images/s of the full pipeline (JPEG decode included) on 1 thread."""
+    import cv2
+    from mmcv.transforms import Compose
+    from mmpretrain.registry import TRANSFORMS
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    cv2.setNumThreads(0)
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i in range(8):
+            # smooth random image (JPEG-compressible like a photo)
+            small = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
+            img = cv2.resize(small, (500, 375),
+                             interpolation=cv2.INTER_CUBIC)
+            path = osp.join(tmp, f'{i}.jpg')
+            cv2.imwrite(path, img)
+            paths.append(path)
+        pipeline = Compose([TRANSFORMS.build(t)
+                            for t in copy.deepcopy(train_pipeline(cfg))])
+        pipeline(dict(img_path=paths[0]))  # warm-up
+        t0 = time.perf_counter()
+        for i in range(n):
+            pipeline(dict(img_path=paths[i % len(paths)]))
+        dt = time.perf_counter() - t0
+    torch.set_num_threads(torch_threads)
+    return dict(data_images_per_s_per_worker=n / dt,
+                data_ms_per_image=1000 * dt / n)
+
+
+def count_flops(model, data, wrapper) -> float:
+    from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model.train_step(copy.deepcopy(data), wrapper)
+    return float(counter.get_total_flops())
+
+
+def peak_tflops(device: torch.device, override):
+    if override:
+        return override
+    if device.type != 'cuda':
+        return None
+    name = torch.cuda.get_device_name(device)
+    for key, value in PEAK_TFLOPS.items():
+        if key in name:
+            return value
+    return None
+
+
+def prepare(model):
+    """Settings a training hook would provide (teacher temperatures)."""
+    for attr in ('teacher_temp', 'teacher_patch_temp'):
+        if hasattr(model, attr) and getattr(model, attr) is None:
+            setattr(model, attr, 0.04)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    device = torch.device(args.device)
+    batch_size = args.batch_size or cfg.train_dataloader.batch_size
+    from mmpretrain.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.to(device).train()
+    prepare(model)
+    wcfg = copy.deepcopy(cfg.optim_wrapper)
+    if args.fp32 and 'Amp' in wcfg.get('type', ''):
+        wcfg['type'] = wcfg['type'].replace('AmpOptimWrapper', 'OptimWrapper')
+        for key in ('dtype', 'loss_scale'):
+            wcfg.pop(key, None)
+    wrapper = build_optim_wrapper(model, wcfg)
+    MessageHub.get_current_instance().update_info('epoch', 1)
+    precision = (str(getattr(wrapper, 'cast_dtype', None) or 'fp32')
+                 .replace('torch.', ''))
+
+    t0 = time.perf_counter()
+    data = synthetic_batch(cfg, batch_size)
+    batch_s = time.perf_counter() - t0
+    sync = (torch.cuda.synchronize if device.type == 'cuda'
+            else (lambda: None))
+    if device.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(device)
+    for _ in range(args.warmup):
+        model.train_step(data, wrapper)
+    sync()
+    times = []
+    for _ in range(args.iters):
+        t = time.perf_counter()
+        model.train_step(data, wrapper)
+        sync()
+        times.append(time.perf_counter() - t)
+    step = statistics.mean(times)
+    flops = count_flops(model, data, wrapper)
+    peak = peak_tflops(device, args.peak_tflops)
+    if device.type == 'cuda':
+        mem = torch.cuda.max_memory_allocated(device) / 2**30
+        dev_name = torch.cuda.get_device_name(device)
+    else:
+        mem = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        dev_name = f'{platform.processor() or "cpu"} x{torch.get_num_threads()}'
+    result = dict(
+        config=osp.relpath(args.config), device=dev_name,
+        precision=precision, batch_size=batch_size,
+        views=[tuple(x.shape[1:]) for x in data['inputs']]
+        if isinstance(data['inputs'], list) else tuple(data['inputs'].shape),
+        step_s=step, step_s_std=statistics.pstdev(times),
+        images_per_s=batch_size / step, peak_mem_gib=mem,
+        peak_mem_kind='cuda max_allocated' if device.type == 'cuda'
+        else 'process max RSS', tflop_per_step=flops / 1e12,
+        achieved_tflops=flops / step / 1e12,
+        mfu=(flops / step / 1e12 / peak) if peak else None,
+        synthetic_batch_s=batch_s, torch=torch.__version__,
+        date=time.strftime('%Y-%m-%d'))
+    if args.data:
+        result.update(bench_data(cfg, args.data_images))
+
+    print(f"config      {result['config']}")
+    print(f"device      {dev_name}   precision {precision}   "
+          f"batch {batch_size}")
+    print(f"step        {step:.3f} s (± {result['step_s_std']:.3f}, "
+          f"{args.iters} steps after {args.warmup} warm-up)")
+    print(f"throughput  {result['images_per_s']:.1f} images/s")
+    print(f"memory      {mem:.2f} GiB ({result['peak_mem_kind']})")
+    mfu = f"{100 * result['mfu']:.1f} %" if result['mfu'] else \
+        'n/a (no peak FLOP/s known; use --peak-tflops)'
+    print(f"model FLOPs {result['tflop_per_step']:.3f} TFLOP/step, "
+          f"{result['achieved_tflops']:.2f} TFLOP/s, MFU {mfu}")
+    if args.data:
+        print(f"data        {result['data_images_per_s_per_worker']:.1f} "
+              f"images/s per worker ({result['data_ms_per_image']:.1f} ms "
+              'per image, JPEG decode + full pipeline, 1 thread)')
+    if args.json:
+        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
+        with open(args.json, 'w') as f:
+            json.dump(result, f, indent=2)
+    return result
+
+
+if __name__ == '__main__':
+    main()
