@@ -7,39 +7,29 @@ Examples::
     tools/dist_test.sh CONFIG CHECKPOINT 8
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
 
 import mmequi  # noqa: E402,F401  (compat layer before any toolbox import)
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.evaluator import DumpResults  # noqa: E402
-
 
 # tools/ is on sys.path when this file runs as a script: share train.py's
 # runner construction.
-from train import build_runner, log_setup, setup_slurm_master_addr  # noqa: E402,E501
+from train import (add_common_args, build_runner, default_work_dir,  # noqa: E402,E501
+                   finish_args, log_setup, setup_slurm_master_addr)
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (evaluate) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='where to save logs and metrics')
     parser.add_argument('--out', help='also dump the raw predictions '
                         '(a .pkl file) for offline analysis')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_common_args(parser)
+    return finish_args(parser, argv)
 
 
 def main(argv=None) -> dict:
@@ -53,11 +43,7 @@ def main(argv=None) -> dict:
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    default_work_dir(cfg, args.work_dir, args.config)
     for key in ('test_dataloader', 'test_cfg', 'test_evaluator'):
         if cfg.get(key) is None:
             raise KeyError(f'{args.config} has no {key}; cannot test')

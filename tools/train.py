@@ -31,11 +31,31 @@ from mmequi.compat import describe  # noqa: E402
 from mmequi.engine import PrecisionLoggerHook  # noqa: E402
 
 
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Arguments shared by tools/train.py and tools/test.py."""
+    parser.add_argument('--work-dir', help='where to save logs and models '
+                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value (e.g. '
+        'train_cfg.max_epochs=3 randomness.seed=0)')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def finish_args(parser: argparse.ArgumentParser,
+                argv=None) -> argparse.Namespace:
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='where to save logs and models '
-                        '(default: ./work_dirs/<config name>)')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or (no value) from the latest '
@@ -51,18 +71,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--no-validate', action='store_true',
         help='skip validation during training')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value (e.g. '
-        'train_cfg.max_epochs=3 randomness.seed=0)')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_common_args(parser)
+    return finish_args(parser, argv)
+
+
+def default_work_dir(cfg: Config, work_dir, config_path: str) -> None:
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config_path))[0])
 
 
 def _fix_dataloader(cfg: Config, field: str) -> None:
@@ -82,11 +100,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
 
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    default_work_dir(cfg, args.work_dir, args.config)
 
     if args.no_validate:
         cfg.val_cfg = None

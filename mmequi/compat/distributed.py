@@ -35,7 +35,6 @@ from typing import Callable, Optional
 
 import torch
 import torch.distributed as torch_dist
-import torch.nn.functional as F
 from mmengine.logging import print_log
 
 

@@ -93,6 +93,6 @@ def test_slurm_train_script(toy_shapes, tmp_path):
     out = proc.stdout
     assert re.search(r'srun args: -p booster --job-name=job --account=proj '
                      r'--gres=gpu:1 --ntasks=1 --ntasks-per-node=1', out)
-    assert '--launcher slurm' in out
+    assert '--launcher slurm' in out  # appended after the user's args
     assert 'world size: 1, rank: 0, torch.distributed backend: gloo' in out
     assert osp.isfile(tmp_path / 'wd' / 'epoch_1.pth')
