@@ -109,16 +109,30 @@ class iBOTLoss(nn.Module):
             raise ValueError(
                 f'student_patch has {student_patch.shape[0]} rows but masks '
                 f'select {image.numel()} tokens')
-        # softmax in at least fp32 (bf16/fp16 logits under autocast)
+        # at least fp32, autocast off: the einsum would otherwise run in bf16
         dtype = torch.promote_types(student_cls.dtype, torch.float32)
         teacher_cls = teacher_cls.detach().to(dtype)
         teacher_patch = teacher_patch.detach().to(dtype)
+        with torch.autocast(device_type=masks.device.type, enabled=False):
+            loss_cls, loss_patch = self._losses(
+                student_cls.to(dtype), student_patch.to(dtype), teacher_cls,
+                teacher_patch, masks, image, teacher_temp,
+                teacher_patch_temp)
+        self.update_center(teacher_cls, teacher_patch)
+        return dict(loss_cls=loss_cls, loss_patch=loss_patch)
+
+    def _losses(self, student_cls, student_patch, teacher_cls, teacher_patch,
+                masks, image, teacher_temp, teacher_patch_temp):
+        G, V = self.num_global, self.num_global + self.num_local
+        GB = masks.shape[0]
+        B = GB // G
+        dtype = student_cls.dtype
         center, center2 = self.center.to(dtype), self.center2.to(dtype)
 
         # [CLS]: every (teacher global q, student view v != q) pair
         t_cls = F.softmax((teacher_cls - center) / teacher_temp,
                           dim=-1).view(G, B, -1)  # (G, B, K)
-        s_cls = F.log_softmax(student_cls.to(dtype) / self.student_temp,
+        s_cls = F.log_softmax(student_cls / self.student_temp,
                               dim=-1).view(V, B, -1)  # (V, B, K)
         # Σ_b of the cross-entropy for all (q, v) at once: (G, V)
         ce = -torch.einsum('qbk,vbk->qv', t_cls, s_cls) / B
@@ -129,7 +143,7 @@ class iBOTLoss(nn.Module):
         t_patch = F.softmax(
             (teacher_patch[masks] - center2[0]) / teacher_patch_temp,
             dim=-1)  # (M, K2)
-        s_patch = F.log_softmax(student_patch.to(dtype) / self.student_temp,
+        s_patch = F.log_softmax(student_patch / self.student_temp,
                                 dim=-1)  # (M, K2)
         token_ce = -(t_patch * s_patch).sum(-1)  # (M,)
         per_image = torch.zeros(GB, dtype=token_ce.dtype,
@@ -137,9 +151,7 @@ class iBOTLoss(nn.Module):
                                     0, image, token_ce)  # (GB,)
         count = masks.sum(-1).clamp(min=1).to(per_image.dtype)  # (GB,)
         loss_patch = (per_image / count).mean() * self.lambda_patch
-
-        self.update_center(teacher_cls, teacher_patch)
-        return dict(loss_cls=loss_cls, loss_patch=loss_patch)
+        return loss_cls, loss_patch
 
     @torch.no_grad()
     def update_center(self, teacher_cls: torch.Tensor,
