@@ -11,6 +11,6 @@ from .version import __version__
 
 apply_compat()
 
-from . import datasets, engine, models  # noqa: E402,F401  (registers modules)
+from . import datasets, engine, models, utils  # noqa: E402,F401  (registers)
 
 __all__ = ['__version__', 'apply_compat']

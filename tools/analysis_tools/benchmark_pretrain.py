@@ -32,10 +32,11 @@ import mmequi  # noqa: E402,F401
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.dataset import default_collate  # noqa: E402
 from mmengine.logging import MessageHub  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
+
+from mmequi.utils import synthetic_batch, train_pipeline  # noqa: E402
 
 # dense bf16/fp16 tensor-core peak, TFLOP/s (vendor data sheets)
 PEAK_TFLOPS = {'H200': 989.0, 'H100': 989.0, 'A100': 312.0, 'L40S': 362.0,
@@ -61,30 +62,6 @@ def parse_args(argv=None):
     p.add_argument('--json', help='write the results to this JSON file')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p.parse_args(argv)
-
-
-def train_pipeline(cfg):
-    loader = cfg.train_dataloader
-    dataset = loader.dataset
-    while 'pipeline' not in dataset and 'dataset' in dataset:
-        dataset = dataset.dataset  # wrappers (RepeatDataset, ...)
-    return dataset.pipeline
-
-
-def synthetic_batch(cfg, batch_size: int, seed: int = 0):
-    """Run the config's pipeline (minus loading) on random images."""
-    from mmcv.transforms import Compose
-    from mmpretrain.registry import TRANSFORMS
-    steps = [t for t in copy.deepcopy(train_pipeline(cfg))
-             if 'LoadImage' not in t['type']]
-    pipeline = Compose([TRANSFORMS.build(t) for t in steps])
-    rng = np.random.default_rng(seed)
-    samples = []
-    for _ in range(batch_size):
-        img = rng.integers(0, 256, (375, 500, 3), dtype=np.uint8)
-        samples.append(pipeline(dict(img=img, img_shape=img.shape[:2],
-                                     ori_shape=img.shape[:2])))
-    return default_collate(samples)
 
 
 def bench_data(cfg, n: int) -> dict:

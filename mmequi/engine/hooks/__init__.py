@@ -2,8 +2,10 @@ from .distillation_teacher_hook import (DistillationTeacherHook,
                                         cosine_momentum, warmup_temperature)
 from .epoch_seed_hook import EpochSeedHook, epoch_worker_init_fn
 from .precision_logger_hook import PrecisionLoggerHook
+from .recon_visualization_hook import ReconVisualizationHook
 
 __all__ = [
     'EpochSeedHook', 'epoch_worker_init_fn', 'PrecisionLoggerHook',
-    'DistillationTeacherHook', 'cosine_momentum', 'warmup_temperature'
+    'DistillationTeacherHook', 'cosine_momentum', 'warmup_temperature',
+    'ReconVisualizationHook'
 ]

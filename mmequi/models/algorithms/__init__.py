@@ -1,3 +1,5 @@
 from .ibot import iBOT
+from .ibot_equi_recon import iBOTEquiRecon
+from .vicreg_equi_recon import VICRegEquiRecon
 
-__all__ = ['iBOT']
+__all__ = ['iBOT', 'iBOTEquiRecon', 'VICRegEquiRecon']

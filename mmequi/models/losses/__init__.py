@@ -1,3 +1,5 @@
 from .ibot_loss import iBOTLoss
+from .recon_loss import ReconLoss
+from .vicreg_loss import VICRegLoss
 
-__all__ = ['iBOTLoss']
+__all__ = ['iBOTLoss', 'ReconLoss', 'VICRegLoss']

@@ -41,10 +41,14 @@ class WeightNormLinear(nn.Module):
         with torch.no_grad():
             self.weight_g.fill_(1.0)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        v = self.weight_v  # (out, in)
-        w = v * (self.weight_g / v.norm(dim=1, keepdim=True))
-        return F.linear(x, w)
+    def forward(self, x: torch.Tensor,
+                rows: Optional[slice] = None) -> torch.Tensor:
+        """x (..., in) -> (..., out), or only the output units ``rows``
+        (each row is normalised on its own, so a slice is exact)."""
+        v, g = self.weight_v, self.weight_g  # (out, in), (out, 1)
+        if rows is not None:
+            v, g = v[rows], g[rows]
+        return F.linear(x, v * (g / v.norm(dim=1, keepdim=True)))
 
 
 @MODELS.register_module()
@@ -103,17 +107,27 @@ class iBOTNeck(BaseModule):
                 trunc_normal_(m.weight, std=0.02)
                 nn.init.zeros_(m.bias)
 
-    def _embed(self, x: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.mlp(x), dim=-1, p=2)  # (..., bottleneck)
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Tokens (..., C) -> L2-normalised bottleneck (..., bottleneck)."""
+        return F.normalize(self.mlp(x), dim=-1, p=2)
 
-    def forward_cls(self, x: torch.Tensor) -> torch.Tensor:
-        """[CLS] tokens (..., C) -> prototype logits (..., K)."""
-        return self.last_layer(self._embed(x))
+    def project_patch(self, h: torch.Tensor,
+                      rows: Optional[slice] = None) -> torch.Tensor:
+        """Bottleneck (..., bottleneck) -> patch logits (..., K2), or only
+        the prototypes ``rows``."""
+        return (self.patch_last_layer or self.last_layer)(h, rows)
 
-    def forward_patch(self, x: torch.Tensor) -> torch.Tensor:
-        """Patch tokens (..., C) -> prototype logits (..., K2)."""
-        last = self.patch_last_layer or self.last_layer
-        return last(self._embed(x))
+    def forward_cls(self, x: torch.Tensor,
+                    rows: Optional[slice] = None) -> torch.Tensor:
+        """[CLS] tokens (..., C) -> prototype logits (..., K) (or ``rows``
+        of them)."""
+        return self.last_layer(self.embed(x), rows)
+
+    def forward_patch(self, x: torch.Tensor,
+                      rows: Optional[slice] = None) -> torch.Tensor:
+        """Patch tokens (..., C) -> prototype logits (..., K2) (or ``rows``
+        of them)."""
+        return self.project_patch(self.embed(x), rows)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Tokens (B, 1 + N, C) -> logits (B, 1 + N, K): [CLS] through the

@@ -51,3 +51,18 @@ def test_separate_patch_head_and_norm_last_layer():
         neck.state_dict())
     with pytest.raises(ValueError, match='shared_head'):
         iBOTNeck(out_channels=10, patch_out_channels=6, shared_head=True)
+
+
+def test_prototype_row_slices_are_exact():
+    torch.manual_seed(0)
+    neck = iBOTNeck(in_channels=8, hidden_channels=16,
+                    bottleneck_channels=4, out_channels=10)
+    x = torch.randn(2, 5, 8)
+    full = neck.forward_patch(x)
+    torch.testing.assert_close(neck.forward_patch(x, slice(0, 7)),
+                               full[..., :7])
+    torch.testing.assert_close(neck.project_patch(neck.embed(x),
+                                                  slice(7, None)),
+                               full[..., 7:])
+    torch.testing.assert_close(neck.forward_cls(x[:, 0], slice(3, 6)),
+                               neck.forward_cls(x[:, 0])[:, 3:6])

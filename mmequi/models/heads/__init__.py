@@ -1,0 +1,4 @@
+from .cross_attn_recon_decoder import CrossAttnReconDecoder
+from .recon_decoder import ReconDecoder
+
+__all__ = ['ReconDecoder', 'CrossAttnReconDecoder']

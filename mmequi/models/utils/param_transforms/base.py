@@ -1,0 +1,289 @@
+"""Base class of the parametrised image transformations ``g_theta``.
+
+Reference: Wang et al., *Self-Supervised Learning Based on Transformed Image
+Reconstruction for Equivariance-Coherent Feature Representation*, AAAI-26
+(arXiv:2503.18753). A transformation ``g_theta`` with continuous parameters
+``theta`` is applied to the second global view ``u`` of an image,
+``v2 = g_theta(u)``, and the network reconstructs the ``K`` intermediate
+images ``u_k = g_{theta_k}(u)`` with ``theta_k = k * theta / (K + 1)``,
+``k = 1..K``. The parameters are interpolated *linearly* (as in the paper),
+so ``k = 0`` is the identity and ``k = K + 1`` is ``v2`` itself.
+
+Conventions shared by every family
+----------------------------------
+* Images are float tensors ``(B, 3, H, W)`` holding RGB values in ``[0, 1]``;
+  outputs have the same shape, dtype and device and stay in ``[0, 1]``.
+* ``theta`` is a ``(B, dim)`` tensor (one row per image); :meth:`apply` casts
+  it to the image's dtype and device.
+* :meth:`apply` is fully batched (no Python loop over the batch, no
+  host-device synchronisation) and does not need gradients (it works under
+  ``torch.no_grad()`` and without it).
+* A row with ``theta == 0`` returns the input image bit for bit (selected
+  with :func:`torch.where`, not by Python branching).
+* :meth:`sample` draws uniform parameters with numpy (a given
+  ``RandomState``/``Generator``, or numpy's global generator) so that the
+  data pipeline's seeding controls them.
+"""
+import math
+from numbers import Real
+from typing import Any, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = ['ParamTransform', 'RNG', 'check_range', 'se2_warp']
+
+#: Random generators accepted by :meth:`ParamTransform.sample`.
+RNG = Union[np.random.RandomState, np.random.Generator, None]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def check_range(name: str, value: Any, low_bound: float, high_bound: float,
+                symmetric: bool = True) -> Tuple[float, float]:
+    """Validate a parameter range and return it as ``(low, high)`` floats.
+
+    Args:
+        name: argument name, used in the error messages.
+        value: a number ``x`` (only when ``symmetric``; the range is then
+            ``[-x, x]`` and ``x`` must be ``>= 0``) or a pair ``(low, high)``.
+        low_bound, high_bound: the range must lie in
+            ``[low_bound, high_bound]``.
+        symmetric: whether a single number is accepted.
+
+    Raises:
+        TypeError: ``value`` is neither a number nor a pair of numbers.
+        ValueError: a bound is not finite, ``low > high``, a single number is
+            negative, or the range leaves ``[low_bound, high_bound]``.
+    """
+    if _is_number(value):
+        if not symmetric:
+            raise TypeError(f'{name} must be a (low, high) pair of numbers, '
+                            f'got {value!r}')
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f'{name} must be a finite number >= 0 (the range '
+                             f'is [-{name}, {name}]), got {value!r}')
+        low, high = -float(value), float(value)
+    elif (isinstance(value, (Sequence, np.ndarray))
+          and not isinstance(value, str) and len(value) == 2
+          and all(_is_number(v) for v in value)):
+        low, high = float(value[0]), float(value[1])
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f'{name} bounds must be finite, got {value!r}')
+        if low > high:
+            raise ValueError(f'{name} must satisfy low <= high, got {value!r}')
+    else:
+        kind = 'a number >= 0 or ' if symmetric else ''
+        raise TypeError(f'{name} must be {kind}a (low, high) pair of numbers, '
+                        f'got {value!r}')
+    if low < low_bound or high > high_bound:
+        raise ValueError(f'{name} range [{low}, {high}] must lie within '
+                         f'[{low_bound}, {high_bound}]')
+    return low, high
+
+
+def se2_warp(img: torch.Tensor, angle: Optional[torch.Tensor],
+             shift: Optional[torch.Tensor]) -> torch.Tensor:
+    """Rotate about the image centre, then translate (``g = T o R``), with a
+    single bilinear :func:`torch.nn.functional.grid_sample`.
+
+    Geometry (pixel coordinates, ``x`` right, ``y`` down, pixel centres at
+    integer positions, ``align_corners=False``): with ``X = x - (W - 1) / 2``
+    and ``Y = y - (H - 1) / 2`` the content at ``(X, Y)`` moves to
+    ``R (X, Y) + (tx, ty)`` where ``R = [[cos a, sin a], [-sin a, cos a]]``,
+    i.e. a positive angle turns the content counter-clockwise as seen on the
+    screen (torchvision's convention) and positive ``tx`` / ``ty`` move it
+    right / down. Each output pixel ``q`` samples the input at
+    ``R^-1 (q - t)``; samples outside the image read zeros.
+
+    Args:
+        img: ``(B, C, H, W)`` float images.
+        angle: ``(B,)`` angles in degrees, or None for no rotation.
+        shift: ``(B, 2)`` shifts ``(tx, ty)`` in pixels, or None.
+
+    Returns:
+        ``(B, C, H, W)`` warped images. No exact-identity special case here
+        (callers add it).
+    """
+    b, _, h, w = img.shape
+    if img.numel() == 0:  # affine_grid rejects empty batches
+        return img.clone()
+    dtype, device = img.dtype, img.device
+    if angle is None:
+        cos = torch.ones(b, dtype=dtype, device=device)
+        sin = torch.zeros(b, dtype=dtype, device=device)
+    else:
+        rad = angle.to(dtype) * (math.pi / 180.0)
+        cos, sin = torch.cos(rad), torch.sin(rad)
+    if shift is None:
+        tx = ty = torch.zeros(b, dtype=dtype, device=device)
+    else:
+        tx, ty = shift.to(dtype).unbind(dim=1)
+    # Normalised coordinates (align_corners=False): X = x_n * W / 2,
+    # Y = y_n * H / 2, i.e. pixel = D @ normalised with D = diag(W/2, H/2).
+    # Sampling point in normalised units: D^-1 R^-1 (D q_n - t) with
+    # R^-1 = [[cos, -sin], [sin, cos]].
+    row0 = torch.stack(
+        [cos, -sin * (h / w), -(cos * tx - sin * ty) * (2.0 / w)], dim=1)
+    row1 = torch.stack(
+        [sin * (w / h), cos, -(sin * tx + cos * ty) * (2.0 / h)], dim=1)
+    matrix = torch.stack([row0, row1], dim=1)  # (B, 2, 3)
+    grid = F.affine_grid(matrix, list(img.shape), align_corners=False)
+    return F.grid_sample(img, grid, mode='bilinear', padding_mode='zeros',
+                         align_corners=False)
+
+
+class ParamTransform:
+    """A family of image transformations ``g_theta`` with continuous
+    parameters ``theta`` of size :attr:`dim` (Wang et al., AAAI-26,
+    arXiv:2503.18753).
+
+    Subclasses set :attr:`name`, :attr:`dim`, the sampling range
+    (:attr:`low`, :attr:`high`, each ``(dim,)``) and implement
+    :meth:`_apply`.
+    """
+
+    #: Family name (the ``type`` in :func:`build_param_transform`).
+    name: str = ''
+    #: Number of parameters.
+    dim: int = 0
+
+    def __init__(self, low: Sequence[float], high: Sequence[float]) -> None:
+        self.low = np.asarray(low, dtype=np.float64).reshape(self.dim)
+        self.high = np.asarray(high, dtype=np.float64).reshape(self.dim)
+
+    # ------------------------------------------------------------------ API
+    def sample(self, n: int, rng: RNG = None) -> np.ndarray:
+        """Draw ``n`` parameter vectors uniformly in the configured ranges.
+
+        Args:
+            n: number of draws (``>= 0``).
+            rng: a ``np.random.RandomState`` or ``np.random.Generator``;
+                None uses numpy's global generator (``np.random.uniform``),
+                which the project reseeds per epoch and worker.
+
+        Returns:
+            ``(n, dim)`` float32 array.
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) \
+                or n < 0:
+            raise ValueError(f'n must be an int >= 0, got {n!r}')
+        if rng is None:
+            rng = np.random
+        elif not isinstance(rng, (np.random.RandomState, np.random.Generator)):
+            raise TypeError('rng must be a np.random.RandomState, a '
+                            f'np.random.Generator or None, got {type(rng)}')
+        draws = rng.uniform(self.low, self.high, size=(int(n), self.dim))
+        return np.clip(draws.astype(np.float32), self.low.astype(np.float32),
+                       self.high.astype(np.float32))
+
+    def apply(self, img: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+        """Apply ``g_theta`` to every image of a batch.
+
+        Args:
+            img: ``(B, 3, H, W)`` float RGB images in ``[0, 1]``.
+            theta: ``(B, dim)`` parameters (tensor or array-like; cast to the
+                image's dtype and device).
+
+        Returns:
+            ``(B, 3, H, W)`` transformed images in ``[0, 1]``; rows with
+            ``theta == 0`` equal the input exactly.
+        """
+        self._check_img(img)
+        theta = self._check_theta(theta, img)
+        return self._apply(img, theta)
+
+    def scale(self, theta: torch.Tensor,
+              t: Union[float, torch.Tensor]) -> torch.Tensor:
+        """Interpolated parameters ``theta_t = t * theta`` (linear in the
+        parameters, as in the paper; ``theta_0`` is the identity and
+        ``theta_1 = theta``).
+
+        Args:
+            theta: ``(B, dim)`` parameters.
+            t: a float in ``[0, 1]`` or a ``(B,)`` tensor (one ``t`` per row).
+
+        Returns:
+            ``(B, dim)`` tensor.
+        """
+        theta = torch.as_tensor(theta)
+        if not theta.is_floating_point():
+            theta = theta.float()
+        if isinstance(t, torch.Tensor):
+            t = t.to(device=theta.device, dtype=theta.dtype)
+            if t.dim() == 0:
+                return theta * t
+            if t.shape != (theta.shape[0], ):
+                raise ValueError(f't must be a float or a ({theta.shape[0]},) '
+                                 f'tensor, got shape {tuple(t.shape)}')
+            return theta * t[:, None]
+        if not _is_number(t) or not 0.0 <= t <= 1.0:
+            raise ValueError(f't must be in [0, 1], got {t!r}')
+        return theta * float(t)
+
+    def intermediate(self, img: torch.Tensor, theta: torch.Tensor,
+                     num: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The transformed view and the ``num`` intermediate targets.
+
+        All ``num + 1`` outputs come from one batched :meth:`apply` call on
+        ``(num + 1) * B`` samples.
+
+        Args:
+            img: ``(B, 3, H, W)`` float images in ``[0, 1]`` (the view ``u``).
+            theta: ``(B, dim)`` parameters.
+            num: number of intermediate targets ``K >= 1``.
+
+        Returns:
+            ``(v2, targets)``: ``v2 = apply(img, theta)`` ``(B, 3, H, W)`` and
+            ``targets`` ``(num, B, 3, H, W)`` with
+            ``targets[k - 1] = apply(img, scale(theta, k / (num + 1)))``.
+        """
+        if isinstance(num, bool) or not isinstance(num, (int, np.integer)) \
+                or num < 1:
+            raise ValueError(f'num must be an int >= 1, got {num!r}')
+        num = int(num)
+        self._check_img(img)
+        theta = self._check_theta(theta, img)
+        b = img.shape[0]
+        fractions = [1.0] + [k / (num + 1) for k in range(1, num + 1)]
+        thetas = torch.cat([self.scale(theta, f) for f in fractions], dim=0)
+        imgs = img.unsqueeze(0).expand(num + 1, *img.shape).reshape(
+            (num + 1) * b, *img.shape[1:])
+        out = self._apply(imgs, thetas).reshape(num + 1, *img.shape)
+        return out[0], out[1:]
+
+    # ------------------------------------------------------------ internals
+    def _apply(self, img: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    @staticmethod
+    def _identity_rows(theta: torch.Tensor) -> torch.Tensor:
+        """``(B, 1, 1, 1)`` bool, True where the whole row of theta is 0."""
+        return (theta == 0).all(dim=1)[:, None, None, None]
+
+    @staticmethod
+    def _check_img(img: torch.Tensor) -> None:
+        if not isinstance(img, torch.Tensor):
+            raise TypeError(f'img must be a torch.Tensor, got {type(img)}')
+        if img.dim() != 4 or img.shape[1] != 3:
+            raise ValueError('img must have shape (B, 3, H, W), got '
+                             f'{tuple(img.shape)}')
+        if not img.is_floating_point():
+            raise TypeError('img must be a float tensor in [0, 1], got '
+                            f'{img.dtype}')
+
+    def _check_theta(self, theta: Any, img: torch.Tensor) -> torch.Tensor:
+        theta = torch.as_tensor(theta).to(device=img.device, dtype=img.dtype)
+        if theta.shape != (img.shape[0], self.dim):
+            raise ValueError(
+                f'{type(self).__name__}: theta must have shape '
+                f'(B, dim) = ({img.shape[0]}, {self.dim}), got '
+                f'{tuple(theta.shape)}')
+        return theta
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(low={self.low.tolist()}, '
+                f'high={self.high.tolist()})')

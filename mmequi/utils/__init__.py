@@ -1,0 +1,3 @@
+from .synthetic import synthetic_batch, train_pipeline
+
+__all__ = ['synthetic_batch', 'train_pipeline']

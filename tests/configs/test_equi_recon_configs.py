@@ -1,0 +1,103 @@
+"""Every config of configs/equi_recon: ViT-S (and tiny) configs run one
+training step on CPU with the full crop set of their pipeline (batch 2);
+ViT-L configs build (meta device) with the right shapes."""
+import copy
+import glob
+import math
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.logging import MessageHub
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmpretrain.registry import MODELS
+
+from mmequi.utils import synthetic_batch
+from tests.conftest import REPO
+
+CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'equi_recon', '*.py')))
+LARGE = [c for c in CONFIGS if 'vit-large' in c]
+SMALL = [c for c in CONFIGS if c not in LARGE]
+ids = [osp.basename(c)[:-3] for c in CONFIGS]
+
+
+def _target(cfg):
+    return cfg.model.data_preprocessor.transform['type']
+
+
+def test_naming_and_coverage():
+    names = [osp.basename(c) for c in CONFIGS]
+    for base in ('ibot', 'vicreg'):
+        for size in ('small', 'large'):
+            have = {n.rsplit('_', 1)[1][:-3] for n in names
+                    if n.startswith(f'{base}-equi_vit-{size}')}
+            assert have >= {'all-rot', 'all-color', 'all-blur', 'all-trans',
+                            'all-se2', 'rot-rot'}, (base, size, have)
+    assert any('cross-attn' in n for n in names)
+    assert any('topk' in n for n in names)
+    expected = {'rot': 'rotation', 'color': 'color', 'blur': 'blur',
+                'trans': 'translation', 'se2': 'se2'}
+    for path in CONFIGS:
+        target = osp.basename(path)[:-3].rsplit('-', 1)[1]
+        assert _target(Config.fromfile(path)) == expected[target], path
+
+
+@pytest.mark.parametrize('path', SMALL,
+                         ids=[osp.basename(c)[:-3] for c in SMALL])
+def test_small_config_trains_one_step(path):
+    cfg = Config.fromfile(path)
+    init_default_scope('mmpretrain')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    if hasattr(model, 'teacher_temp'):
+        model.teacher_temp = model.teacher_patch_temp = 0.04
+    data = synthetic_batch(cfg, 2)
+    crop = next(t for t in cfg.train_pipeline if t['type'] == 'iBOTMultiCrop')
+    assert len(data['inputs']) == 2 + crop.get('num_local', 10)
+    photometric = crop.get('photometric', True)
+    assert photometric == ('_rot-' not in osp.basename(path))
+    wrapper = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    MessageHub.get_current_instance().update_info('epoch', 1)
+    w = [p for p in model.parameters() if p.requires_grad]
+    dec_before = next(model.decoders.parameters()).detach().clone()
+    log_vars = model.train_step(data, wrapper)
+    assert 'loss_recon' in log_vars
+    assert ('loss_topk' in log_vars) == ('topk' in path)
+    assert all(math.isfinite(float(v)) for v in log_vars.values())
+    assert not torch.equal(dec_before,
+                           next(model.decoders.parameters()).detach())
+    assert len(w) > 0
+    # θ is recorded per sample by the preprocessor, within the ranges
+    out = model.data_preprocessor(copy.deepcopy(data), True)
+    t = model.data_preprocessor.param_transform
+    for ds in out['data_samples']:
+        theta = ds.equi_theta.cpu().numpy()
+        assert ((t.low <= theta) & (theta <= t.high)).all()
+
+
+@pytest.mark.parametrize('path', LARGE,
+                         ids=[osp.basename(c)[:-3] for c in LARGE])
+def test_large_config_builds_with_vit_l_shapes(path):
+    cfg = Config.fromfile(path)
+    init_default_scope('mmpretrain')
+    with torch.device('meta'):
+        model = MODELS.build(cfg.model)
+    bb = model.backbone
+    assert (bb.embed_dims, bb.num_layers, bb.layers[0].attn.num_heads) == (
+        1024, 24, 16)
+    assert len(model.decoders) == cfg.model.num_intermediate == 2
+    first = model.decoders[0].linear if hasattr(
+        model.decoders[0], 'linear') else None
+    if 'ibot' in osp.basename(path):
+        assert model.neck.mlp[0].in_features == 1024
+        assert model.k_cls_inv == 8192 - 2048
+        assert model.ibot_loss.out_dim == 8192 - 2048
+    else:
+        assert model.neck.layers[0].in_features == 1024
+        assert model.k_inv == 512 - 256
+    if first is not None:
+        assert first.in_features == 2 * model.d_equi
+    assert cfg.train_dataloader.batch_size * 32 == 1024

@@ -1,0 +1,231 @@
+"""iBOT + reconstruction: split, decoders, losses, d_equi = 0 == iBOT."""
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+B, L, K_OUT, D_EQUI = 3, 2, 64, 16
+
+PRE = dict(type='EquiReconDataPreprocessor', mean=[123.675, 116.28, 103.53],
+           std=[58.395, 57.12, 57.375], to_rgb=False,
+           transform=dict(type='rotation', max_angle=45.0),
+           num_intermediate=2, theta_source='device')
+
+
+def build(d_equi=D_EQUI, **kw):
+    init_default_scope('mmpretrain')
+    torch.manual_seed(0)
+    cfg = dict(
+        type='iBOTEquiRecon', data_preprocessor=PRE,
+        backbone=dict(type='iBOTViT',
+                      arch=dict(embed_dims=32, num_layers=2, num_heads=2,
+                                feedforward_channels=64),
+                      img_size=32, patch_size=8, drop_path_rate=0.0),
+        neck=dict(type='iBOTNeck', in_channels=32, hidden_channels=48,
+                  bottleneck_channels=16, out_channels=K_OUT),
+        loss=dict(type='iBOTLoss', out_dim=K_OUT - d_equi,
+                  patch_out_dim=K_OUT - d_equi, num_local=L),
+        d_equi=d_equi, num_intermediate=2,
+        decoder=dict(type='ReconDecoder', patch_size=8, channels=(8, 8, 8, 8)))
+    cfg.update(kw)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    model.teacher_temp = model.teacher_patch_temp = 0.04
+    return model
+
+
+def raw_batch(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    inputs = [torch.randint(0, 256, (B, 3, 32, 32), generator=g,
+                            dtype=torch.uint8) for _ in range(2)]
+    inputs += [torch.randint(0, 256, (B, 3, 16, 16), generator=g,
+                             dtype=torch.uint8) for _ in range(L)]
+    samples = []
+    for b in range(B):
+        s = DataSample()
+        s.set_mask(torch.rand(2, 4, 4, generator=g) > 0.5)
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def test_preprocessed_views_and_targets():
+    model = build()
+    torch.manual_seed(1)
+    data = model.data_preprocessor(raw_batch(), True)
+    views, targets = data['inputs']['views'], data['inputs']['targets']
+    assert len(views) == 2 + L and targets.shape == (2, B, 3, 32, 32)
+    pre = model.data_preprocessor
+    theta = torch.stack([ds.equi_theta for ds in data['data_samples']])
+    assert theta.shape == (B, 1) and theta.abs().max() <= 45
+    # recomputed independently from the recorded θ
+    u01 = raw_batch()['inputs'][1].float() / 255
+    t = pre.param_transform
+    torch.testing.assert_close(pre.denormalize(views[1]), t.apply(u01, theta),
+                               atol=1e-5, rtol=0)
+    torch.testing.assert_close(pre.denormalize(targets[0]),
+                               t.apply(u01, theta / 3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(pre.denormalize(views[0]),
+                               raw_batch()['inputs'][0].float() / 255,
+                               atol=1e-5, rtol=0)
+
+
+def test_recon_loss_is_the_hand_computed_mse_of_the_decoders():
+    model = build()
+    data = model.data_preprocessor(raw_batch(), True)
+    torch.manual_seed(0)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_cls', 'loss_patch', 'loss_recon'}
+    preds = model.reconstruct(data['inputs'], data['data_samples'])
+    targets = data['inputs']['targets']
+    by_hand = sum(((p - t) ** 2).mean() for p, t in zip(preds, targets)) / 2
+    torch.testing.assert_close(losses['loss_recon'], by_hand, rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_decoder_input_is_the_equi_split_of_both_views():
+    model = build()
+    data = model.data_preprocessor(raw_batch(), True)
+    seen = []
+    model.decoders[0].register_forward_hook(
+        lambda m, a, out: seen.append(a[0].detach()))
+    model(**data, mode='loss')
+    views = data['inputs']['views']
+    masks = torch.stack([s.mask for s in data['data_samples']])
+    masks = masks.transpose(0, 1).flatten(0, 1).flatten(1)
+    with torch.no_grad():
+        tokens = model.backbone(torch.cat(views[:2]), mask=masks)
+        z = model.neck.forward_patch(tokens[:, 1:])[..., K_OUT - D_EQUI:]
+    expected = torch.cat([z[:B], z[B:]], dim=-1)  # [z1_equi ; z2_equi]
+    assert seen[0].shape == (B, 16, 2 * D_EQUI)
+    torch.testing.assert_close(seen[0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_d_equi_zero_gives_exactly_ibot_gradients():
+    equi = build(d_equi=0)
+    plain_cfg = dict(
+        type='iBOT', backbone=dict(type='iBOTViT',
+                                   arch=dict(embed_dims=32, num_layers=2,
+                                             num_heads=2,
+                                             feedforward_channels=64),
+                                   img_size=32, patch_size=8,
+                                   drop_path_rate=0.0),
+        neck=dict(type='iBOTNeck', in_channels=32, hidden_channels=48,
+                  bottleneck_channels=16, out_channels=K_OUT),
+        loss=dict(type='iBOTLoss', out_dim=K_OUT, patch_out_dim=K_OUT,
+                  num_local=L))
+    plain = MODELS.build(plain_cfg)
+    missing = plain.load_state_dict(equi.state_dict(), strict=True)
+    assert not missing.missing_keys and not missing.unexpected_keys
+    plain.teacher_temp = plain.teacher_patch_temp = 0.04
+    assert not hasattr(equi, 'decoders')
+    data = equi.data_preprocessor(raw_batch(), True)
+    le = equi(**data, mode='loss')
+    lp = plain(inputs=data['inputs']['views'],
+               data_samples=data['data_samples'], mode='loss')
+    assert set(le) == set(lp) == {'loss_cls', 'loss_patch'}
+    sum(le.values()).backward()
+    sum(lp.values()).backward()
+    pe = dict(equi.named_parameters())
+    for name, p in plain.named_parameters():
+        if p.grad is None:
+            assert pe[name].grad is None, name
+        else:
+            torch.testing.assert_close(pe[name].grad, p.grad, rtol=0,
+                                       atol=0, msg=name)
+
+
+def test_recon_loss_alone_reaches_the_backbone():
+    model = build()
+    data = model.data_preprocessor(raw_batch(), True)
+    model(**data, mode='loss')['loss_recon'].backward()
+    g = model.backbone.layers[0].attn.qkv.weight.grad
+    assert g is not None and g.abs().sum() > 0
+    assert model.neck.mlp[0].weight.grad.abs().sum() > 0
+    # ... through the equivariant slice of the last layer only
+    v = model.neck.last_layer.weight_v.grad
+    assert v[:K_OUT - D_EQUI].abs().sum() == 0
+    assert v[K_OUT - D_EQUI:].abs().sum() > 0
+    assert all(p.grad is None for p in model.teacher.parameters())
+
+
+def test_cross_attention_and_topk_variants():
+    model = build(decoder=dict(type='CrossAttnReconDecoder', patch_size=8,
+                               embed_dims=16, num_heads=2,
+                               channels=(8, 8, 8, 8)),
+                  topk=dict(type='EasySampleRescue', ratio=0.5,
+                            loss_weight=0.5))
+    data = model.data_preprocessor(raw_batch(), True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_cls', 'loss_patch', 'loss_recon',
+                           'loss_topk'}
+    assert 0 <= float(losses['loss_topk']) <= 2 * 0.5
+    losses['loss_topk'].backward()
+    assert model.backbone.patch_embed.projection.weight.grad.abs().sum() > 0
+
+
+def test_topk_targets_are_the_other_views_teacher_outputs(monkeypatch):
+    model = build(topk=dict(type='EasySampleRescue', ratio=0.34))
+    data = model.data_preprocessor(raw_batch(), True)
+    seen = {}
+    real_loss = model.topk.loss
+
+    def spy(out, target):
+        seen['out'], seen['target'] = out, target
+        return real_loss(out, target)
+
+    monkeypatch.setattr(model.topk, 'loss', spy)
+    monkeypatch.setattr(model.topk, 'augment', lambda x, pre: x)
+    torch.manual_seed(0)
+    model(**data, mode='loss')
+    views = data['inputs']['views']
+    with torch.no_grad():
+        s = model.neck.forward_cls(
+            model.backbone(torch.cat(views[:2]),
+                           mask=None)[:, 0])[:, :K_OUT - D_EQUI]
+        t = model.teacher.neck.forward_cls(
+            model.teacher.backbone(torch.cat(views[:2]))[:, 0])
+    # masks change the student's [CLS]; recompute the ranking with them
+    assert seen['out'].shape == (2, K_OUT - D_EQUI)  # k = 1 sample x 2
+    i = None
+    for cand in range(B):
+        if torch.allclose(seen['target'][0], t[B + cand, :K_OUT - D_EQUI],
+                          atol=1e-6):
+            i = cand
+    assert i is not None  # target of view 1 = teacher(view 2) of sample i
+    torch.testing.assert_close(seen['target'][1], t[i, :K_OUT - D_EQUI])
+    torch.testing.assert_close(seen['out'][0], s[i], rtol=1e-4, atol=1e-5)
+
+
+def test_configuration_errors():
+    with pytest.raises(ValueError, match='loss.out_dim=48'):
+        build(loss=dict(type='iBOTLoss', out_dim=64, patch_out_dim=64,
+                        num_local=L))
+    with pytest.raises(ValueError, match='d_equi=64'):
+        build(d_equi=64, loss=dict(type='iBOTLoss', out_dim=1,
+                                   patch_out_dim=1, num_local=L))
+    with pytest.raises(ValueError, match='in_channels=10'):
+        build(decoder=dict(type='ReconDecoder', in_channels=10))
+    model = build(num_intermediate=3)
+    data = model.data_preprocessor(raw_batch(), True)
+    with pytest.raises(ValueError, match='num_intermediate=3'):
+        model(**data, mode='loss')
+    with pytest.raises(TypeError, match='EquiReconDataPreprocessor'):
+        model(inputs=data['inputs']['views'],
+              data_samples=data['data_samples'], mode='loss')
+
+
+def test_learns_to_reconstruct_on_a_fixed_batch():
+    model = build()
+    model.train()
+    data = model.data_preprocessor(raw_batch(), True)
+    opt = torch.optim.Adam([p for n, p in model.named_parameters()
+                            if p.requires_grad], lr=3e-3)
+    first = None
+    for _ in range(80):
+        loss = model(**data, mode='loss')['loss_recon']
+        first = first if first is not None else float(loss)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(loss) < 0.6 * first, (first, float(loss))

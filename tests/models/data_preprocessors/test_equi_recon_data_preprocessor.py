@@ -1,0 +1,188 @@
+"""EquiReconDataPreprocessor: theta from the data samples, v2 and targets."""
+import numpy as np
+import pytest
+import torch
+import torchvision.transforms.v2.functional as TF
+from mmcv.transforms import Compose
+from mmengine.dataset import default_collate
+
+from mmpretrain.registry import MODELS, TRANSFORMS
+from mmpretrain.structures import DataSample
+
+import mmequi  # noqa: F401
+from mmequi.models.data_preprocessors import EquiReconDataPreprocessor
+from mmequi.models.utils.param_transforms import Rotation, build_param_transform
+
+from ..utils.param_transforms._helpers import disk_mask
+
+MEAN = [123.675, 116.28, 103.53]
+STD = [58.395, 57.12, 57.375]
+
+
+def _textured_bgr(h, w, seed=0):
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (h // 6, w // 6, 3)).astype(np.float32)
+    big = TF.resize(torch.from_numpy(small).permute(2, 0, 1), [h, w],
+                    interpolation=TF.InterpolationMode.BICUBIC)
+    return big.clamp(0, 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def _pipeline_batch(transform_cfg, n=3, seed=0):
+    """The real pipeline: multi-crop views, theta drawn, packed, collated."""
+    pipeline = Compose([
+        TRANSFORMS.build(cfg) for cfg in [
+            dict(type='iBOTMultiCrop', global_size=32, local_size=16,
+                 num_local=1, photometric=False),
+            dict(type='SampleTransformParams', transform=transform_cfg),
+            dict(type='PackInputs',
+                 algorithm_keys=['crop_params', 'equi_theta']),
+        ]
+    ])
+    np.random.seed(seed)
+    samples = [pipeline(dict(img=_textured_bgr(60, 70, seed=i)))
+               for i in range(n)]
+    return default_collate(samples)
+
+
+def _normalize(x01):
+    mean = torch.tensor(MEAN).view(3, 1, 1)
+    std = torch.tensor(STD).view(3, 1, 1)
+    return (x01 * 255 - mean) / std
+
+
+def _ds(theta):
+    sample = DataSample()
+    sample.set_field(theta, 'equi_theta')
+    return sample
+
+
+def _build(transform_cfg, **kwargs):
+    return MODELS.build(
+        dict(type='EquiReconDataPreprocessor', transform=transform_cfg,
+             mean=MEAN, std=STD, **kwargs))
+
+
+@pytest.mark.parametrize('cfg', [
+    dict(type='rotation', max_angle=45.0),
+    dict(type='color'),
+    dict(type='blur', sigma=(0.1, 2.0)),
+    dict(type='translation', max_shift=10.0),
+    dict(type='se2', max_angle=45.0, max_shift=10.0),
+])
+def test_recorded_theta_is_the_applied_theta(cfg):
+    batch = _pipeline_batch(cfg)
+    raw = [v.clone() for v in batch['inputs']]
+    pre = _build(cfg)
+    assert isinstance(pre, EquiReconDataPreprocessor)
+    out = pre(batch, training=True)
+    views, targets = out['inputs']['views'], out['inputs']['targets']
+    assert out['data_samples'] is not None and len(out['data_samples']) == 3
+    assert len(views) == 3 and targets.shape == (2, 3, 3, 32, 32)
+
+    # recompute independently from the data samples' theta
+    theta = torch.from_numpy(
+        np.stack([ds.equi_theta for ds in out['data_samples']]))
+    t = build_param_transform(cfg)
+    u01 = raw[1].float() / 255
+    v2_ref = t.apply(u01, theta)
+    assert torch.allclose(views[1], _normalize(v2_ref), atol=1e-4, rtol=0)
+    for k in (1, 2):
+        ref = t.apply(u01, theta * (k / 3))
+        assert torch.allclose(targets[k - 1], _normalize(ref), atol=1e-4,
+                              rtol=0)
+    # the other views are only normalised
+    for i in (0, 2):
+        assert torch.allclose(views[i], _normalize(raw[i].float() / 255),
+                              atol=1e-4, rtol=0)
+    # the view did change (theta != 0 almost surely)
+    assert (views[1] - _normalize(u01)).abs().max() > 1e-2
+
+
+def test_rotation_agrees_with_torchvision_on_recorded_angle():
+    """Fully independent check of the applied angle: torchvision's rotate of
+    the raw view by the recorded angle."""
+    batch = _pipeline_batch(dict(type='rotation', max_angle=45.0), n=4,
+                            seed=3)
+    raw = batch['inputs'][1].float() / 255
+    pre = _build(dict(type='rotation', max_angle=45.0))
+    out = pre(batch)
+    mask = disk_mask(32, 32, 14)
+    for b, ds in enumerate(out['data_samples']):
+        angle = float(ds.equi_theta[0])
+        assert -45 <= angle <= 45
+        ref = TF.rotate(raw[b], angle,
+                        interpolation=TF.InterpolationMode.BILINEAR)
+        v2 = pre.denormalize(out['inputs']['views'][1][b])
+        assert (v2 - ref)[:, mask].abs().max() < 1e-4
+
+
+def test_make_targets_denormalize_and_options():
+    pre = EquiReconDataPreprocessor(
+        transform=dict(type='translation', max_shift=4.0),
+        num_intermediate=3, view_index=0, mean=MEAN, std=STD)
+    u = torch.rand(2, 3, 16, 16)
+    theta = np.array([[3.0, -3.0], [0.0, 0.0]], np.float32)
+    v2, targets = pre.make_targets(u, theta)
+    assert targets.shape == (3, 2, 3, 16, 16)
+    assert torch.equal(v2[1], u[1]) and torch.equal(targets[:, 1],
+                                                    u[1].expand(3, -1, -1, -1))
+    # k = 1 of 3 -> shift (0.75, -0.75)
+    ref = build_param_transform(dict(type='translation')).apply(
+        u[:1], torch.tensor([[0.75, -0.75]]))
+    assert torch.allclose(targets[0, :1], ref, atol=1e-6)
+    x = pre.normalize(u)
+    assert torch.allclose(x, _normalize(u), atol=1e-5)
+    assert torch.allclose(pre.denormalize(x), u, atol=1e-6)
+
+    # view_index=0, K=3, through forward with hand-made data samples
+    views = [torch.randint(0, 256, (2, 3, 16, 16), dtype=torch.uint8)
+             for _ in range(2)]
+    samples = [_ds(theta[i])
+               for i in range(2)]
+    out = pre(dict(inputs=views, data_samples=samples))
+    assert out['inputs']['targets'].shape == (3, 2, 3, 16, 16)
+    v0 = pre.denormalize(out['inputs']['views'][0])
+    v2_ref, _ = pre.make_targets(views[0].float() / 255, theta)
+    assert torch.allclose(v0, v2_ref, atol=1e-5)
+    assert torch.allclose(pre.denormalize(out['inputs']['views'][1]),
+                          views[1].float() / 255, atol=1e-5)
+
+
+def test_theta_as_tensor_and_bgr_flip():
+    pre = EquiReconDataPreprocessor(
+        transform=Rotation(), mean=None, std=None, to_rgb=True)
+    views = [torch.randint(0, 256, (2, 3, 16, 16), dtype=torch.uint8)
+             for _ in range(2)]
+    samples = [_ds(torch.tensor([10.0 * i]))
+               for i in range(2)]
+    out = pre(dict(inputs=views, data_samples=samples))
+    rgb0 = views[0].flip(1).float() / 255
+    assert torch.equal(out['inputs']['views'][0], rgb0)  # no normalisation
+    u = views[1].flip(1).float() / 255
+    assert torch.equal(out['inputs']['views'][1][0], u[0])  # angle 0
+    ref = Rotation().apply(u, torch.tensor([[0.0], [10.0]]))
+    assert torch.allclose(out['inputs']['views'][1], ref, atol=1e-6)
+
+
+def test_errors():
+    views = [torch.zeros(2, 3, 16, 16, dtype=torch.uint8) for _ in range(2)]
+    pre = EquiReconDataPreprocessor(transform=dict(type='se2'), mean=MEAN,
+                                    std=STD)
+    with pytest.raises(KeyError, match='equi_theta'):
+        pre(dict(inputs=views, data_samples=[DataSample(), DataSample()]))
+    with pytest.raises(ValueError, match='equi_theta'):
+        pre(dict(inputs=views, data_samples=None))
+    bad = [_ds(np.zeros(2, np.float32))
+           for _ in range(2)]
+    with pytest.raises(ValueError, match='equi_theta.*dim=3'):
+        pre(dict(inputs=views, data_samples=bad))
+    ok = [_ds(np.zeros(3, np.float32))]
+    with pytest.raises(ValueError, match='equi_theta'):
+        pre(dict(inputs=views, data_samples=ok))  # 1 sample for 2 images
+    with pytest.raises(IndexError, match='view_index'):
+        EquiReconDataPreprocessor(transform=dict(type='se2'), view_index=2)(
+            dict(inputs=views, data_samples=ok * 2))
+    with pytest.raises(ValueError, match='num_intermediate'):
+        EquiReconDataPreprocessor(num_intermediate=0)
+    with pytest.raises(KeyError, match='rotation'):
+        EquiReconDataPreprocessor(transform=dict(type='warp'))

@@ -1,0 +1,51 @@
+"""The method's variants through tools/train.py on generated images."""
+import glob
+import os.path as osp
+import re
+
+import pytest
+
+from tests.conftest import REPO, run_tool, train_cmd
+
+pytestmark = pytest.mark.slow
+IBOT = osp.join(REPO, 'configs', 'equi_recon',
+                'ibot-equi_vit-tiny-p16_1xb8-4e_toy-shapes-64px_all-rot.py')
+VICREG = osp.join(REPO, 'configs', 'equi_recon',
+                  'vicreg-equi_vit-tiny-p16_1xb8-4e_toy-shapes-64px_all-rot.py')
+
+
+@pytest.fixture(scope='module')
+def toy64(tmp_path_factory):
+    from mmequi.datasets import make_toy_shapes
+    root = str(tmp_path_factory.mktemp('toy64'))
+    make_toy_shapes(root, num_classes=4, train_per_class=4, val_per_class=1,
+                    size=64, seed=2)
+    return root
+
+
+def _losses(out, key):
+    return [float(x) for x in re.findall(rf'\s{key}: ([-0-9.naninf]+)', out)]
+
+
+@pytest.mark.parametrize('config,extra', [
+    (IBOT, []),
+    (IBOT, ['model.data_preprocessor.transform.type=se2',
+            "model.decoder.type=CrossAttnReconDecoder",
+            'model.decoder.embed_dims=32', 'model.decoder.num_heads=2',
+            "model.topk.type=EasySampleRescue"]),
+    (VICREG, ['model.data_preprocessor.transform.type=se2']),
+], ids=['ibot-rot', 'ibot-se2-crossattn-topk', 'vicreg-se2'])
+def test_variant_trains(toy64, tmp_path, config, extra):
+    wd = str(tmp_path / 'wd')
+    out = run_tool(train_cmd(config, wd, options=[
+        f'train_dataloader.dataset.data_root={toy64}',
+        'train_cfg.max_epochs=1', *extra])).stdout
+    recon = _losses(out, 'loss_recon')
+    assert len(recon) == 2  # 16 images / batch 8
+    assert all(0 < v < 100 for v in recon)
+    if 'topk' in ' '.join(extra):
+        assert len(_losses(out, 'loss_topk')) == 2
+    pngs = glob.glob(osp.join(wd, '*', 'vis_data', 'vis_image',
+                              'recon_*.png'))
+    assert pngs, 'ReconVisualizationHook wrote no grid'
+    assert osp.isfile(osp.join(wd, 'epoch_1.pth'))
