@@ -1,7 +1,6 @@
 # A tiny iBOT + ours for tests and smoke runs: the tiny iBOT config
 # (configs/ibot/ibot_vit-tiny-p16_1xb8-4e_toy-shapes-64px.py) + the method
-# with rotation targets; switch the target with e.g.
-#   --cfg-options model.data_preprocessor.transform.type=se2
+# with rotation targets.
 _base_ = ['../ibot/ibot_vit-tiny-p16_1xb8-4e_toy-shapes-64px.py']
 
 d_equi = 64  # of the tiny head's 256 outputs
@@ -9,7 +8,10 @@ model = dict(
     type='iBOTEquiRecon',
     data_preprocessor=dict(
         type='EquiReconDataPreprocessor',
-        transform=dict(type='rotation', max_angle=45.0),
+        # paper ranges are each family's defaults, so the type alone
+        # switches the target: --cfg-options
+        #   model.data_preprocessor.transform.type=color|blur|translation|se2
+        transform=dict(type='rotation'),
         num_intermediate=2,
         theta_source='device'),
     loss=dict(out_dim=256 - d_equi, patch_out_dim=256 - d_equi),

@@ -1,13 +1,10 @@
 # VICReg + ours, ViT-L/16, paper row "Ours(VICReg, rot, rot)": augmentation
 # "rot" = crops and flips only (photometric augmentations off), targets =
 # intermediate rotations.
-_base_ = ['./vicreg-equi_vit-large-p16_32xb32-amp-coslr-100e_in1k_all-rot.py']
-
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='iBOTMultiCrop', global_size=224, num_local=0,
-         global_scale=(0.08, 1.0), flip_prob=0.5, photometric=False),
-    dict(type='PackInputs', algorithm_keys=['crop_params'],
-         meta_keys=['img_path']),
+_base_ = [
+    './vicreg-equi_vit-large-p16_32xb32-amp-coslr-100e_in1k_all-rot.py',
+    './_base_/targets.py'
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+
+train_dataloader = dict(
+    dataset=dict(pipeline={{_base_.vicreg_rot_aug_pipeline}}))

@@ -1,10 +1,8 @@
-# VICReg + ours, ViT-S/16, paper row "Ours(VICReg, all, trans)": targets =
-# translation (tx, ty) ∈ [−10, 10] px.
-_base_ = ['./vicreg-equi_vit-small-p16_8xb128-amp-coslr-100e_in1k_all-rot.py']
+# VICReg + ours, ViT-S/16, paper row "Ours(VICReg, all, trans)":
+# targets = translation (tx, ty) ∈ [−10, 10] px.
+_base_ = [
+    './vicreg-equi_vit-small-p16_8xb128-amp-coslr-100e_in1k_all-rot.py',
+    './_base_/targets.py'
+]
 
-model = dict(
-    data_preprocessor=dict(
-        transform=dict(
-            _delete_=True,
-            type='translation',
-            max_shift=10.0)))
+model = dict(data_preprocessor=dict(transform={{_base_.trans_target}}))

@@ -3,6 +3,9 @@ _base_ = ['./vicreg-equi_vit-small-p16_8xb128-amp-coslr-100e_in1k_all-rot.py']
 
 d_equi = 32
 model = dict(
+    # the family's default ranges: switch with transform.type=... as in
+    # ibot-equi_vit-tiny-p16_1xb8-4e_toy-shapes-64px_all-rot.py
+    data_preprocessor=dict(transform=dict(_delete_=True, type='rotation')),
     backbone=dict(
         arch=dict(_delete_=True, embed_dims=64, num_layers=2, num_heads=2,
                   feedforward_channels=128),

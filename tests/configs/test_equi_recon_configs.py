@@ -14,7 +14,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
-from mmequi.utils import synthetic_batch
+from mmequi.utils import synthetic_batch, train_pipeline
 from tests.conftest import REPO
 
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'equi_recon', '*.py')))
@@ -55,7 +55,8 @@ def test_small_config_trains_one_step(path):
     if hasattr(model, 'teacher_temp'):
         model.teacher_temp = model.teacher_patch_temp = 0.04
     data = synthetic_batch(cfg, 2)
-    crop = next(t for t in cfg.train_pipeline if t['type'] == 'iBOTMultiCrop')
+    crop = next(t for t in train_pipeline(cfg)
+                if t['type'] == 'iBOTMultiCrop')
     assert len(data['inputs']) == 2 + crop.get('num_local', 10)
     photometric = crop.get('photometric', True)
     assert photometric == ('_rot-' not in osp.basename(path))

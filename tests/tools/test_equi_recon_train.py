@@ -27,19 +27,27 @@ def _losses(out, key):
     return [float(x) for x in re.findall(rf'\s{key}: ([-0-9.naninf]+)', out)]
 
 
+TARGET = 'model.data_preprocessor.transform.type='
+
+
 @pytest.mark.parametrize('config,extra', [
     (IBOT, []),
-    (IBOT, ['model.data_preprocessor.transform.type=se2',
-            "model.decoder.type=CrossAttnReconDecoder",
+    (IBOT, [TARGET + 'color']),
+    (IBOT, [TARGET + 'blur']),
+    (IBOT, [TARGET + 'translation']),
+    (IBOT, [TARGET + 'se2', 'model.decoder.type=CrossAttnReconDecoder',
             'model.decoder.embed_dims=32', 'model.decoder.num_heads=2',
-            "model.topk.type=EasySampleRescue"]),
-    (VICREG, ['model.data_preprocessor.transform.type=se2']),
-], ids=['ibot-rot', 'ibot-se2-crossattn-topk', 'vicreg-se2'])
+            'model.topk.type=EasySampleRescue']),
+    (VICREG, [TARGET + 'color', 'model.topk.type=EasySampleRescue']),
+], ids=['ibot-rot', 'ibot-color', 'ibot-blur', 'ibot-trans',
+        'ibot-se2-crossattn-topk', 'vicreg-color-topk'])
 def test_variant_trains(toy64, tmp_path, config, extra):
     wd = str(tmp_path / 'wd')
     out = run_tool(train_cmd(config, wd, options=[
         f'train_dataloader.dataset.data_root={toy64}',
         'train_cfg.max_epochs=1', *extra])).stdout
+    kind = (extra[0].split('=')[1] if extra else 'rotation')
+    assert f"'type': '{kind}'" in out or f"type='{kind}'" in out
     recon = _losses(out, 'loss_recon')
     assert len(recon) == 2  # 16 images / batch 8
     assert all(0 < v < 100 for v in recon)
