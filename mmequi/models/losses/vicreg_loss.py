@@ -8,7 +8,7 @@ batch B_g = W·B over W ranks):
 
     v(z)  = 1/D Σ_d relu(γ − sqrt(Var_b(z_d) + ε)),
             Var_b unbiased over the global batch                    (global)
-    var   = v(x) + v(y)
+    var   = (v(x) + v(y)) / 2
 
     C(z)  = (z − z̄)^T (z − z̄) / (B_g − 1)          (D, D)
     c(z)  = 1/D Σ_{i≠j} C(z)_ij²
@@ -16,8 +16,8 @@ batch B_g = W·B over W ranks):
 
     L     = λ·inv + μ·var + ν·cov,   λ = μ = 25, ν = 1, γ = 1, ε = 1e-4
 
-(the paper's Eq. 6 sums v over the two branches as above; the official code
-averages them, which equals μ/2 here). The variance and covariance
+(the official code averages v over the two branches, as above; the paper's
+Eq. 6 writes the sum, i.e. twice this term: use ``std_coeff=50`` for it). The variance and covariance
 statistics use x, y gathered over all ranks (:class:`FullGather`: all_gather
 forward; backward all-reduces (sums) the gradient and keeps the local
 slice, as the official ``FullGatherLayer``); the invariance term is the
@@ -128,7 +128,7 @@ class VICRegLoss(nn.Module):
             if x.shape[0] < 2:
                 raise ValueError(f'VICReg needs a (global) batch of at least '
                                  f'2 for the variance, got {x.shape[0]}')
-            var = self._var(x) + self._var(y)
+            var = (self._var(x) + self._var(y)) / 2  # official VICReg
             cov = self._cov(x) + self._cov(y)
         return dict(loss_inv=self.sim_coeff * inv,
                     loss_var=self.std_coeff * var,

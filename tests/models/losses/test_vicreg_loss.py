@@ -62,7 +62,8 @@ def _naive(x, y, lam=25.0, mu=25.0, nu=1.0, gamma=1.0, eps=1e-4):
         return total / d
 
     return dict(loss_inv=lam * inv,
-                loss_var=mu * (var_term(x) + var_term(y)),
+                # averaged over the two branches as the official code
+                loss_var=mu * (var_term(x) + var_term(y)) / 2,
                 loss_cov=nu * (cov_term(x) + cov_term(y)))
 
 
