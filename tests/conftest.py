@@ -24,6 +24,16 @@ def toy_shapes(tmp_path_factory) -> str:
     return root
 
 
+@pytest.fixture(scope='session')
+def toy_shapes_64(tmp_path_factory) -> str:
+    """The same layout at 64 px, 16 training images (the SSL configs)."""
+    from mmequi.datasets import make_toy_shapes
+    root = str(tmp_path_factory.mktemp('toy_shapes_64'))
+    make_toy_shapes(root, num_classes=4, train_per_class=4, val_per_class=1,
+                    size=64, seed=1)
+    return root
+
+
 def data_root_options(root: str) -> List[str]:
     return [f'{split}_dataloader.dataset.data_root={root}'
             for split in ('train', 'val', 'test')]

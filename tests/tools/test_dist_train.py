@@ -40,11 +40,8 @@ def test_dist_train_and_test_two_cpu_ranks(toy_shapes, tmp_path):
                      proc.stdout), proc.stdout[-3000:]
 
 
-def test_ibot_two_cpu_ranks(tmp_path):
-    from mmequi.datasets import make_toy_shapes
-    root = str(tmp_path / 'toy64')
-    make_toy_shapes(root, num_classes=4, train_per_class=4, val_per_class=1,
-                    size=64)
+def test_ibot_two_cpu_ranks(toy_shapes_64, tmp_path):
+    root = toy_shapes_64
     cfg = osp.join(REPO, 'configs', 'ibot',
                    'ibot_vit-tiny-p16_1xb8-4e_toy-shapes-64px.py')
     proc = run_tool([

@@ -14,15 +14,6 @@ VICREG = osp.join(REPO, 'configs', 'equi_recon',
                   'vicreg-equi_vit-tiny-p16_1xb8-4e_toy-shapes-64px_all-rot.py')
 
 
-@pytest.fixture(scope='module')
-def toy64(tmp_path_factory):
-    from mmequi.datasets import make_toy_shapes
-    root = str(tmp_path_factory.mktemp('toy64'))
-    make_toy_shapes(root, num_classes=4, train_per_class=4, val_per_class=1,
-                    size=64, seed=2)
-    return root
-
-
 def _losses(out, key):
     return [float(x) for x in re.findall(rf'\s{key}: ([-0-9.naninf]+)', out)]
 
@@ -41,10 +32,10 @@ TARGET = 'model.data_preprocessor.transform.type='
     (VICREG, [TARGET + 'color', 'model.topk.type=EasySampleRescue']),
 ], ids=['ibot-rot', 'ibot-color', 'ibot-blur', 'ibot-trans',
         'ibot-se2-crossattn-topk', 'vicreg-color-topk'])
-def test_variant_trains(toy64, tmp_path, config, extra):
+def test_variant_trains(toy_shapes_64, tmp_path, config, extra):
     wd = str(tmp_path / 'wd')
     out = run_tool(train_cmd(config, wd, options=[
-        f'train_dataloader.dataset.data_root={toy64}',
+        f'train_dataloader.dataset.data_root={toy_shapes_64}',
         'train_cfg.max_epochs=1', *extra])).stdout
     kind = (extra[0].split('=')[1] if extra else 'rotation')
     assert f"'type': '{kind}'" in out or f"type='{kind}'" in out
