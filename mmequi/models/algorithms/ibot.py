@@ -138,28 +138,45 @@ class iBOT(BaseSelfSupervisor):
         masks = masks.transpose(0, 1).flatten(0, 1).flatten(1).bool()
         return globals_, locals_, masks  # masks: (G*B, N)
 
-    def loss(self, inputs: List[torch.Tensor],
-             data_samples: List[DataSample],
-             **kwargs) -> Dict[str, torch.Tensor]:
+    def _check_temperatures(self) -> None:
         if self.teacher_temp is None or self.teacher_patch_temp is None:
             raise RuntimeError(
                 'iBOT teacher temperatures are unset: add '
                 "dict(type='DistillationTeacherHook', ...) to custom_hooks "
                 '(or set model.teacher_temp/teacher_patch_temp)')
-        globals_, locals_, masks = self._split_views(inputs, data_samples)
 
-        with torch.no_grad():
-            t_tokens = self.teacher.backbone(globals_)  # (G*B, 1+N, C)
-            t_cls = self.teacher.neck.forward_cls(t_tokens[:, 0])
-            t_patch = self.teacher.neck.forward_patch(t_tokens[:, 1:])
+    @torch.no_grad()
+    def _teacher_outputs(self, globals_: torch.Tensor,
+                         cls_rows: Optional[slice] = None,
+                         patch_rows: Optional[slice] = None):
+        """Teacher logits of the unmasked global views (optionally only the
+        prototype ``rows``): (G*B, K) and (G*B, N, K2)."""
+        t_tokens = self.teacher.backbone(globals_)  # (G*B, 1+N, C)
+        return (self.teacher.neck.forward_cls(t_tokens[:, 0], cls_rows),
+                self.teacher.neck.forward_patch(t_tokens[:, 1:], patch_rows))
 
-        s_tokens = self.backbone(globals_, mask=masks)  # (G*B, 1+N, C)
+    def _student_cls(self, s_tokens: torch.Tensor,
+                     locals_: Optional[torch.Tensor],
+                     rows: Optional[slice] = None) -> torch.Tensor:
+        """[CLS] logits of all views (V*B, K): the global views' tokens
+        ``s_tokens`` plus all local crops in one backbone call."""
         cls_tokens = [s_tokens[:, 0]]
         if locals_ is not None:
             cls_tokens.append(self.backbone(locals_)[:, 0])  # (L*B, C)
-        s_cls = self.neck.forward_cls(torch.cat(cls_tokens))  # (V*B, K)
-        s_patch = self.neck.forward_patch(s_tokens[:, 1:][masks])  # (M, K2)
+        return self.neck.forward_cls(torch.cat(cls_tokens), rows)
 
+    def _distill(self, s_cls, s_patch, t_cls, t_patch, masks):
         return self.ibot_loss(s_cls, s_patch, t_cls, t_patch, masks,
                               teacher_temp=self.teacher_temp,
                               teacher_patch_temp=self.teacher_patch_temp)
+
+    def loss(self, inputs: List[torch.Tensor],
+             data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
+        self._check_temperatures()
+        globals_, locals_, masks = self._split_views(inputs, data_samples)
+        t_cls, t_patch = self._teacher_outputs(globals_)
+        s_tokens = self.backbone(globals_, mask=masks)  # (G*B, 1+N, C)
+        s_cls = self._student_cls(s_tokens, locals_)  # (V*B, K)
+        s_patch = self.neck.forward_patch(s_tokens[:, 1:][masks])  # (M, K2)
+        return self._distill(s_cls, s_patch, t_cls, t_patch, masks)

@@ -68,6 +68,21 @@ def patch_grid(backbone, images: torch.Tensor):
     return images.shape[-2] // p[0], images.shape[-1] // p[1]
 
 
+def views_and_targets(inputs, num_intermediate: int, owner: str):
+    """Unpack ``EquiReconDataPreprocessor``'s ``inputs`` into the views and
+    the (K, B, 3, H, W) targets, checking K."""
+    if not isinstance(inputs, dict) or set(inputs) != {'views', 'targets'}:
+        raise TypeError(
+            f'{owner} expects inputs=dict(views=[...], targets=...) from '
+            "EquiReconDataPreprocessor; check the config's data_preprocessor")
+    targets = inputs['targets']  # (K, B, 3, H, W)
+    if targets.shape[0] != num_intermediate:
+        raise ValueError(
+            f'the preprocessor made {targets.shape[0]} targets, the model '
+            f'has num_intermediate={num_intermediate}')
+    return inputs['views'], targets
+
+
 def split_sizes(neck, loss, d_equi: int):
     """(K_cls_inv, K_patch_inv), validated against the loss config."""
     k_cls, k_patch = neck.out_channels, neck.patch_out_channels
@@ -127,43 +142,23 @@ class iBOTEquiRecon(iBOT):
         self.topk = MODELS.build(topk) if topk else None
 
     def _views_and_targets(self, inputs):
-        if not isinstance(inputs, dict) or set(inputs) != {'views',
-                                                           'targets'}:
-            raise TypeError(
-                'iBOTEquiRecon expects inputs=dict(views=[...], targets=...) '
-                'from EquiReconDataPreprocessor; check the config\'s '
-                'data_preprocessor')
-        targets = inputs['targets']  # (K, B, 3, H, W)
-        if targets.shape[0] != self.num_intermediate:
-            raise ValueError(
-                f'the preprocessor made {targets.shape[0]} targets, the '
-                f'model has num_intermediate={self.num_intermediate}')
-        return inputs['views'], targets
+        return views_and_targets(inputs, self.num_intermediate,
+                                 type(self).__name__)
 
     def loss(self, inputs, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
         views, targets = self._views_and_targets(inputs)
         if not self.d_equi and self.topk is None:
             return super().loss(views, data_samples)  # exactly iBOT
-        if self.teacher_temp is None or self.teacher_patch_temp is None:
-            raise RuntimeError(
-                'teacher temperatures are unset: add DistillationTeacherHook')
+        self._check_temperatures()
         globals_, locals_, masks = self._split_views(views, data_samples)
         kc, kp = self.k_cls_inv, self.k_patch_inv
         G, B = self.num_global, globals_.shape[0] // self.num_global
 
-        inv_c, inv_p = slice(0, kc), slice(0, kp)  # prototype rows
-        with torch.no_grad():
-            t_tokens = self.teacher.backbone(globals_)  # (G*B, 1+N, C)
-            t_cls = self.teacher.neck.forward_cls(t_tokens[:, 0], inv_c)
-            t_patch = self.teacher.neck.forward_patch(
-                t_tokens[:, 1:], inv_p)  # (G*B, N, kp)
-
+        inv_c, inv_p = slice(0, kc), slice(0, kp)  # prototype rows of z_inv
+        t_cls, t_patch = self._teacher_outputs(globals_, inv_c, inv_p)
         s_tokens = self.backbone(globals_, mask=masks)  # (G*B, 1+N, C)
-        cls_tokens = [s_tokens[:, 0]]
-        if locals_ is not None:
-            cls_tokens.append(self.backbone(locals_)[:, 0])
-        s_cls = self.neck.forward_cls(torch.cat(cls_tokens), inv_c)
+        s_cls = self._student_cls(s_tokens, locals_, inv_c)  # (V*B, kc)
         if self.d_equi:
             # the bottleneck of every patch token; z_inv prototypes only for
             # the masked tokens (iBOT), z_equi ones for all (decoders)
@@ -172,9 +167,7 @@ class iBOTEquiRecon(iBOT):
             z_equi = self.neck.project_patch(h, slice(kp, None))
         else:
             s_patch = self.neck.forward_patch(s_tokens[:, 1:][masks], inv_p)
-        losses = self.ibot_loss(s_cls, s_patch, t_cls, t_patch, masks,
-                                teacher_temp=self.teacher_temp,
-                                teacher_patch_temp=self.teacher_patch_temp)
+        losses = self._distill(s_cls, s_patch, t_cls, t_patch, masks)
         if self.d_equi:
             z_equi = z_equi.unflatten(0, (G, B))  # (2, B, N, d)
             preds = decode(self.decoders, z_equi,

@@ -23,7 +23,8 @@ from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from .ibot_equi_recon import build_decoders, decode, patch_grid
+from .ibot_equi_recon import (build_decoders, decode, patch_grid,
+                              views_and_targets)
 
 
 @MODELS.register_module()
@@ -100,10 +101,8 @@ class VICRegEquiRecon(BaseSelfSupervisor):
 
     def loss(self, inputs, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
-        if not isinstance(inputs, dict):
-            raise TypeError('VICRegEquiRecon expects inputs=dict(views, '
-                            'targets) from EquiReconDataPreprocessor')
-        views, targets = inputs['views'], inputs['targets']
+        views, targets = views_and_targets(inputs, self.num_intermediate,
+                                           type(self).__name__)
         if len(views) != 2:
             raise ValueError(f'VICRegEquiRecon uses 2 views, got '
                              f'{len(views)} (set num_local=0)')
@@ -112,10 +111,6 @@ class VICRegEquiRecon(BaseSelfSupervisor):
         z = self.expander(e[:, :, 0, :self.k_inv])  # (2, B, D_exp)
         losses = self.vicreg_loss(z[0], z[1])
         if self.d_equi:
-            if targets.shape[0] != self.num_intermediate:
-                raise ValueError(
-                    f'{targets.shape[0]} targets but num_intermediate='
-                    f'{self.num_intermediate}')
             preds = self._decode(e, views)
             losses['loss_recon'] = self.recon_loss(preds, targets)
         if self.topk is not None:

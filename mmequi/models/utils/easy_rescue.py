@@ -122,10 +122,9 @@ class EasySampleRescue(nn.Module):
     @torch.no_grad()
     def augment(self, x: torch.Tensor, preprocessor) -> torch.Tensor:
         """Strong views of normalised images x (n, 3, H, W), normalised the
-        same way (the preprocessor's mean/std, 0..255 units)."""
-        mean, std = preprocessor.mean, preprocessor.std  # (3, 1, 1)
-        x01 = (x.float() * std + mean) / 255.0
-        return ((self.strong(x01) * 255.0 - mean) / std).to(x.dtype)
+        same way (``EquiReconDataPreprocessor.denormalize/normalize``)."""
+        x01 = preprocessor.denormalize(x.float())
+        return preprocessor.normalize(self.strong(x01)).to(x.dtype)
 
     def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """w · mean(1 − cos(out, sg(target))); out, target: (n, D)."""

@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mmequi.models.data_preprocessors import EquiReconDataPreprocessor
 from mmequi.models.utils import EasySampleRescue, StrongAugment
 
 
@@ -53,14 +54,13 @@ def test_strong_augment_range_randomness_and_normalisation():
                         p_solarize=0)
     torch.testing.assert_close(off(x), x)  # every op off: identity
 
-    class Pre:
-        mean = torch.tensor([100.0, 110.0, 120.0]).view(3, 1, 1)
-        std = torch.tensor([50.0, 60.0, 70.0]).view(3, 1, 1)
+    pre = EquiReconDataPreprocessor(mean=[100.0, 110.0, 120.0],
+                                    std=[50.0, 60.0, 70.0])
 
     rescue = EasySampleRescue(strong_aug=dict(
         p_geo=0, p_color=0, p_gray=0, p_blur=0, p_solarize=0))
-    xn = (torch.rand(2, 3, 8, 8) * 255 - Pre.mean) / Pre.std  # valid pixels
-    torch.testing.assert_close(rescue.augment(xn, Pre), xn, atol=1e-5,
+    xn = pre.normalize(torch.rand(2, 3, 8, 8))  # valid pixels
+    torch.testing.assert_close(rescue.augment(xn, pre), xn, atol=1e-5,
                                rtol=0)
     with pytest.raises(ValueError, match='p_blur'):
         StrongAugment(p_blur=1.5)
