@@ -11,6 +11,6 @@ from .version import __version__
 
 apply_compat()
 
-from . import datasets, engine, models, utils  # noqa: E402,F401  (registers)
+from . import datasets, engine, evaluation, models, utils  # noqa: E402,F401,E501  (registers)
 
 __all__ = ['__version__', 'apply_compat']

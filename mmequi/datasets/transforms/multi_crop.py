@@ -285,7 +285,14 @@ class iBOTMultiCrop(BaseTransform):
 
     **Required keys:** ``img`` -- (H, W, 3) uint8 **BGR** numpy array (as
     from ``LoadImageFromFile``); (H, W) or (H, W, 1) grayscale arrays are
-    replicated to 3 channels.
+    replicated to 3 channels. ``img`` may also be a **list of two** such
+    source images (e.g. two renders of one object from
+    :class:`~mmequi.datasets.LoadViews`, 3DIEBench pretraining as SIE,
+    Garrido et al., ICML 2023): global view 1 is cropped from source 0,
+    global view 2 from source 1 and local view ``j`` (0-based) from source
+    ``j mod 2``; the sources may differ in size. Everything else is as for
+    one image (the same random numbers in the same order per view, the same
+    photometric ops); a list of one image behaves exactly like the image.
 
     **Modified keys:** ``img`` -- list of ``2 + num_local`` uint8 **RGB**
     tensors, (3, global_size, global_size) for the two global views first,
@@ -299,10 +306,14 @@ class iBOTMultiCrop(BaseTransform):
 
     - ``crop_params`` -- float32 array (2 + num_local, 5): ``(x0, y0, w, h,
       flipped)`` of every view's box in the original image's pixel
-      coordinates. Resizing ``img[y0:y0 + h, x0:x0 + w]`` (antialiased,
-      ``interpolation``) to the view size and flipping it horizontally when
-      ``flipped == 1`` gives the view before the photometric ops.
+      coordinates (with two sources: in the pixel coordinates of the
+      view's own source image). Resizing ``img[y0:y0 + h, x0:x0 + w]``
+      (antialiased, ``interpolation``) to the view size and flipping it
+      horizontally when ``flipped == 1`` gives the view before the
+      photometric ops.
     - ``view_sizes`` -- tuple of the views' side lengths.
+    - ``view_sources`` (only for two source images) -- tuple of the source
+      index (0 or 1) of every view, ``(0, 1, 0, 1, ...)``.
     - ``aug_record`` (only when ``record_ops=True``) -- list with one dict
       per view describing the ops that fired (``kind``, ``flip``,
       ``jitter``, ``jitter_order``, ``brightness``, ``contrast``,
@@ -511,12 +522,11 @@ class iBOTMultiCrop(BaseTransform):
             rec.update(kind=CROP_KINDS[kind], flip=flipped)
         return view.contiguous(), (left, top, w, h, int(flipped))
 
-    def transform(self, results: Dict) -> Dict:
-        """Replace ``results['img']`` by the list of views; add
-        ``crop_params`` and ``view_sizes`` (and ``aug_record``)."""
-        img = results['img']
+    @staticmethod
+    def _source(img, name: str) -> torch.Tensor:
+        """(3, H, W) RGB uint8 tensor view of one BGR/gray source image."""
         if not isinstance(img, np.ndarray) or img.dtype != np.uint8:
-            raise TypeError('iBOTMultiCrop expects results["img"] to be a '
+            raise TypeError(f'iBOTMultiCrop expects {name} to be a '
                             'uint8 numpy array (H, W, 3) in BGR order, got '
                             f'{type(img).__name__}'
                             f'{getattr(img, "dtype", "")}')
@@ -527,21 +537,51 @@ class iBOTMultiCrop(BaseTransform):
         elif img.ndim == 3 and img.shape[2] == 3:
             rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
         else:
-            raise ValueError('iBOTMultiCrop expects an (H, W, 3) BGR or '
-                             f'(H, W) gray image, got shape {img.shape}')
+            raise ValueError(f'iBOTMultiCrop expects {name} to be an '
+                             '(H, W, 3) BGR or (H, W) gray image, got shape '
+                             f'{img.shape}')
         if rgb.shape[0] < 1 or rgb.shape[1] < 1:
-            raise ValueError(f'empty image of shape {img.shape}')
-        src = _chw(rgb)  # RGB (3, H, W) view, channels-last memory
+            raise ValueError(f'{name}: empty image of shape {img.shape}')
+        return _chw(rgb)  # RGB (3, H, W) view, channels-last memory
+
+    def view_source(self, i: int, num_sources: int) -> int:
+        """Source image of view ``i``: 0 for global view 1, 1 for global
+        view 2, ``j mod 2`` for local view ``j`` (``i = 2 + j``) when there
+        are two sources; always 0 for one."""
+        if num_sources == 1:
+            return 0
+        return i if i < 2 else (i - 2) % 2
+
+    def transform(self, results: Dict) -> Dict:
+        """Replace ``results['img']`` by the list of views; add
+        ``crop_params`` and ``view_sizes`` (and ``aug_record``; and
+        ``view_sources`` for two source images)."""
+        img = results['img']
+        two_sources = False
+        if isinstance(img, (list, tuple)):
+            if len(img) not in (1, 2):
+                raise ValueError(
+                    'iBOTMultiCrop expects results["img"] to be one image '
+                    'or a list of 1 or 2 source images (two renders of one '
+                    f'object), got a list of {len(img)}')
+            sources = [self._source(x, f'results["img"][{k}]')
+                       for k, x in enumerate(img)]
+            two_sources = len(sources) == 2
+        else:
+            sources = [self._source(img, 'results["img"]')]
 
         views: List[torch.Tensor] = []
         params = np.empty((self.num_views, 5), dtype=np.float32)
+        origin = np.empty(self.num_views, dtype=np.int64)
         records = [] if self.record_ops else None
         for i in range(self.num_views):
             is_global = i < 2
             kind = i if is_global else 2
             rec = {} if self.record_ops else None
+            origin[i] = self.view_source(i, len(sources))
             view, params[i] = self._view(
-                src, self.global_size if is_global else self.local_size,
+                sources[origin[i]],
+                self.global_size if is_global else self.local_size,
                 self.global_scale if is_global else self.local_scale, kind,
                 rec)
             views.append(view)
@@ -551,6 +591,8 @@ class iBOTMultiCrop(BaseTransform):
         results['crop_params'] = params
         results['view_sizes'] = tuple([self.global_size] * 2 +
                                       [self.local_size] * self.num_local)
+        if two_sources:
+            results['view_sources'] = tuple(int(k) for k in origin)
         if records is not None:
             results['aug_record'] = records
         return results
