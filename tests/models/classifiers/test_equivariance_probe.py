@@ -1,0 +1,295 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.evaluator import Evaluator
+from mmengine.optim import OptimWrapper
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from mmequi.evaluation import EquivarianceR2, r2_sie
+from mmequi.models import EquivarianceProbe, pool_features
+from mmequi.models.utils import CacheMismatchError
+
+
+@MODELS.register_module(force=True)
+class _PixelsBackbone(nn.Module):
+    """Test backbone: the features are the image's pixels (B, 3*H*W)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(1))
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += x.shape[0]
+        return (x * self.scale).flatten(1)
+
+
+def _probe(tasks, num_views=2, **kwargs):
+    return EquivarianceProbe(
+        backbone=dict(type='_PixelsBackbone'), tasks=tasks,
+        num_views=num_views, dummy_size=2,
+        data_preprocessor=dict(type='ProbeDataPreprocessor'), **kwargs)
+
+
+def _linear_task(out, name='rot'):
+    return {name: dict(views=(0, 1), target='y',
+                       head=dict(type='MLPNeck', hidden_channels=16,
+                                 out_channels=out, num_layers=1,
+                                 norm_cfg=None))}
+
+
+def _inputs(v1, v2, y, paths=None):
+    """views as (B, 3, 2, 2) 'images' carrying 12 feature values."""
+    samples = []
+    for i in range(len(y)):
+        s = DataSample()
+        s.set_field(torch.as_tensor(y[i]), 'y')
+        if paths is not None:
+            s.set_metainfo(dict(img_path=list(paths[i])))
+        samples.append(s)
+    keys = None if paths is None else [[p[0] for p in paths],
+                                       [p[1] for p in paths]]
+    return dict(views=[v1.reshape(-1, 3, 2, 2), v2.reshape(-1, 3, 2, 2)],
+                keys=keys), samples
+
+
+def _fit(model, inputs, samples, steps=600, lr=1e-2):
+    optim = OptimWrapper(torch.optim.Adam(model.heads.parameters(), lr=lr))
+    model.train()
+    for _ in range(steps):
+        losses = model.loss(inputs, samples)
+        optim.update_params(sum(losses.values()))
+    model.eval()
+
+
+def _r2(model, inputs, samples):
+    ev = Evaluator(EquivarianceR2(tasks=['rot']))
+    ev.process(model.predict(inputs, samples))
+    return ev.evaluate(len(samples))
+
+
+def _pair_data(n, seed, linear=True):
+    """f2 - f1 = W theta (a known linear function of the target)."""
+    g = torch.Generator().manual_seed(seed)
+    theta = torch.rand(n, 3, generator=g) * 2 - 1
+    f1 = torch.randn(n, 12, generator=g)
+    w = torch.randn(3, 12, generator=torch.Generator().manual_seed(99))
+    f2 = f1 + theta @ w if linear else torch.randn(n, 12, generator=g)
+    return f1, f2, theta
+
+
+def test_linear_probe_on_linear_features_reaches_r2_099():
+    torch.manual_seed(0)
+    model = _probe(_linear_task(3))
+    f1, f2, y = _pair_data(512, seed=1)
+    _fit(model, *_inputs(f1, f2, y))
+    f1, f2, y = _pair_data(256, seed=2)  # held out
+    out = _r2(model, *_inputs(f1, f2, y))
+    assert out['r2/rot_sie'] > 0.99 and out['r2/rot_mean'] > 0.99
+
+
+def test_linear_probe_on_noise_stays_near_zero():
+    torch.manual_seed(0)
+    model = _probe(_linear_task(3))
+    f1, f2, y = _pair_data(512, seed=1, linear=False)
+    _fit(model, *_inputs(f1, f2, y), steps=300)
+    f1, f2, y = _pair_data(512, seed=2, linear=False)
+    out = _r2(model, *_inputs(f1, f2, y))
+    assert -0.15 < out['r2/rot_sie'] < 0.05
+    assert -0.15 < out['r2/rot_mean'] < 0.05
+
+
+def test_heads_train_independently_as_alone():
+    """Two tasks in one probe give the same head as training one alone."""
+    f1, f2, y = _pair_data(64, seed=3)
+    inputs, samples = _inputs(f1, f2, y)
+    for s in samples:
+        s.set_field(s.y[:1] * 2, 'z')
+    both = dict(_linear_task(3), hue=dict(
+        views=(1, ), target='z', head=dict(type='MLPNeck', hidden_channels=4,
+                                           out_channels=1, num_layers=2,
+                                           norm_cfg=None)))
+    torch.manual_seed(0)
+    a = _probe(both)
+    torch.manual_seed(0)
+    b = _probe(_linear_task(3))
+    b.heads['rot'].load_state_dict(a.heads['rot'].state_dict())
+    _fit(a, inputs, samples, steps=20)
+    _fit(b, inputs, samples, steps=20)
+    for pa, pb in zip(a.heads['rot'].parameters(),
+                      b.heads['rot'].parameters()):
+        torch.testing.assert_close(pa, pb, rtol=0, atol=1e-6)
+    assert a.heads['hue'].layers[0].in_features == 12  # one view
+
+
+def test_backbone_frozen_and_no_grad():
+    model = _probe(_linear_task(3))
+    f1, f2, y = _pair_data(8, seed=4)
+    model.train()
+    assert not model.backbone.training
+    loss = sum(model.loss(*_inputs(f1, f2, y)).values())
+    loss.backward()
+    assert model.backbone.scale.grad is None
+    assert all(p.grad is not None for p in model.heads.parameters())
+
+
+def test_feature_cache_hits_and_matches():
+    model = _probe(_linear_task(3), cache_features=True)
+    f1, f2, y = _pair_data(6, seed=5)
+    paths = [(f'a{i}.jpg', f'b{i}.jpg') for i in range(6)]
+    inputs, samples = _inputs(f1, f2, y, paths)
+    model.eval()
+    first = model.extract_feat(inputs)
+    assert model.backbone.calls == 12 + 1  # + the dummy forward at init
+    second = model.extract_feat(inputs)  # all hits, verified once
+    torch.testing.assert_close(first, second)
+    assert model.backbone.calls == 12 + 1 + 12  # the verification pass
+    third = model.extract_feat(inputs)
+    assert model.backbone.calls == 25  # no more backbone calls
+    torch.testing.assert_close(first, third)
+    torch.testing.assert_close(first[0], f1)
+    torch.testing.assert_close(first[1], f2)
+    # view b2 shared with another pair: partially cached batch
+    mixed, _ = _inputs(f2[:2], f1[:2], y[:2], [('b2.jpg', 'new.jpg')] * 2)
+    out = model.extract_feat(mixed)
+    torch.testing.assert_close(out[0], f2[[2, 2]])  # from the cache
+    torch.testing.assert_close(out[1], f1[:2])  # fresh
+
+
+def test_feature_cache_detects_a_random_pipeline():
+    model = _probe(_linear_task(3), cache_features=True)
+    f1, f2, y = _pair_data(4, seed=6)
+    paths = [(f'a{i}.jpg', f'b{i}.jpg') for i in range(4)]
+    model.eval()
+    model.extract_feat(_inputs(f1, f2, y, paths)[0])
+    flipped = _inputs(f1.flip(1), f2, y, paths)[0]  # same names, new pixels
+    with pytest.raises(CacheMismatchError, match='a0.jpg'):
+        model.extract_feat(flipped)
+
+
+def test_cache_needs_names():
+    model = _probe(_linear_task(3), cache_features=True)
+    f1, f2, y = _pair_data(2, seed=7)
+    with pytest.raises(ValueError, match='img_path'):
+        model.extract_feat(_inputs(f1, f2, y)[0])
+
+
+def test_classification_task_sets_mmpretrain_fields():
+    tasks = dict(cls=dict(type='classification', views=(0, ),
+                          target='gt_label',
+                          head=dict(type='MLPNeck', hidden_channels=4,
+                                    out_channels=3, num_layers=1,
+                                    norm_cfg=None)))
+    model = _probe(tasks, num_views=1)
+    x = torch.randn(5, 3, 2, 2)
+    samples = [DataSample().set_gt_label(i % 3) for i in range(5)]
+    inputs = dict(views=[x], keys=None)
+    loss = model.loss(inputs, samples)['loss_cls']
+    logits = model.heads['cls'](x.flatten(1))
+    labels = torch.tensor([i % 3 for i in range(5)])
+    torch.testing.assert_close(loss, nn.functional.cross_entropy(logits,
+                                                                 labels))
+    out = model.predict(inputs, samples)
+    torch.testing.assert_close(out[0].pred_score, logits.softmax(1)[0])
+    assert int(out[1].pred_label) == int(logits[1].argmax())
+
+
+def test_task_config_errors():
+    with pytest.raises(ValueError, match='views'):
+        _probe({'rot': dict(views=(0, 2), target='y', head=dict(
+            type='MLPNeck', hidden_channels=2, out_channels=1))})
+    with pytest.raises(KeyError, match='target'):
+        _probe({'rot': dict(views=(0, 1), head=dict(type='MLPNeck'))})
+    with pytest.raises(ValueError, match='in_channels=7'):
+        _probe({'rot': dict(views=(0, 1), target='y', head=dict(
+            type='MLPNeck', in_channels=7, hidden_channels=2,
+            out_channels=1))})
+    model = _probe(_linear_task(2))
+    f1, f2, y = _pair_data(3, seed=8)  # 3-d target, 2 outputs
+    with pytest.raises(ValueError, match='target "y"'):
+        model.loss(*_inputs(f1, f2, y))
+
+
+def test_pool_features_by_hand():
+    tokens = torch.arange(2 * 3 * 4, dtype=torch.float32).reshape(2, 3, 4)
+    torch.testing.assert_close(pool_features(tokens, 'cls'), tokens[:, 0])
+    torch.testing.assert_close(pool_features(tokens, 'mean_patch'),
+                               (tokens[:, 1] + tokens[:, 2]) / 2)
+    both = pool_features((tokens, ), 'cls_mean_patch')
+    assert both.shape == (2, 8)
+    maps = torch.arange(2 * 4 * 2 * 2, dtype=torch.float32).reshape(
+        2, 4, 2, 2)
+    gap = pool_features((maps, ), 'gap', channels=(2, 4))
+    torch.testing.assert_close(gap, maps[:, 2:].mean(dim=(2, 3)))
+    with pytest.raises(ValueError, match="feature='gap'"):
+        pool_features(maps, 'cls')
+    with pytest.raises(ValueError, match='channels'):
+        pool_features(maps, 'gap', channels=(0, 5))
+
+
+def test_load_backbone_strict(tmp_path):
+    src = _probe(_linear_task(3))
+    with torch.no_grad():
+        src.backbone.scale.fill_(3.0)
+    state = {f'teacher.backbone.{k}': v
+             for k, v in src.backbone.state_dict().items()}
+    state['teacher.backbone.mask_token'] = torch.zeros(1)
+    ckpt = tmp_path / 'ssl.pth'
+    torch.save(dict(state_dict=state, meta=dict()), ckpt)
+    model = _probe(_linear_task(3), backbone_checkpoint=str(ckpt),
+                   prefix='teacher.backbone.')
+    model.init_weights()
+    assert float(model.backbone.scale) == 3.0
+    with pytest.raises(KeyError, match=r"'teacher\.'"):
+        _probe(_linear_task(3)).load_backbone(str(ckpt), 'student.')
+    torch.save(dict(state_dict={'teacher.backbone.other': torch.ones(1)}),
+               ckpt)
+    with pytest.raises(KeyError, match="missing \\['scale'\\]"):
+        _probe(_linear_task(3)).load_backbone(str(ckpt),
+                                              'teacher.backbone.')
+
+
+def test_transform_probe_preprocessor_views_targets_and_keys():
+    from mmequi.models.utils.param_transforms import build_param_transform
+    pre = MODELS.build(dict(
+        type='TransformProbeDataPreprocessor',
+        transforms=dict(rot=dict(type='rotation', max_angle=45.0),
+                        trans=dict(type='translation', max_shift=4.0)),
+        seed=3, mean=[0, 0, 0], std=[255, 255, 255]))
+    imgs = torch.randint(0, 256, (3, 3, 8, 8), dtype=torch.uint8)
+    samples = [DataSample(metainfo=dict(sample_idx=i + 10,
+                                        img_path=f'im{i}.jpg'))
+               for i in range(3)]
+    out = pre(dict(inputs=imgs, data_samples=samples))
+    views, keys = out['inputs']['views'], out['inputs']['keys']
+    assert len(views) == 3
+    x01 = imgs.float() / 255
+    torch.testing.assert_close(views[0], x01)
+    rot = build_param_transform(dict(type='rotation', max_angle=45.0))
+    for i, s in enumerate(out['data_samples']):
+        rng = np.random.default_rng([3, i + 10])
+        th_rot = rng.uniform(-45, 45, size=(1, 1)).astype(np.float32)[0]
+        th_tr = rng.uniform(-4, 4, size=(1, 2)).astype(np.float32)[0]
+        np.testing.assert_allclose(s.theta_rot, th_rot, rtol=1e-6)
+        np.testing.assert_allclose(s.theta_trans, th_tr, rtol=1e-6)
+        np.testing.assert_allclose(s.probe_rot, th_rot / 45, rtol=1e-5)
+        np.testing.assert_allclose(s.probe_trans, th_tr / 4, rtol=1e-5)
+        expect = rot.apply(x01[i:i + 1], torch.from_numpy(th_rot)[None])
+        torch.testing.assert_close(views[1][i:i + 1], expect)
+        assert keys[0][i] == f'im{i}.jpg'
+        assert keys[1][i] == f'im{i}.jpg|rot|{th_rot.tobytes().hex()}'
+    again = pre(dict(inputs=imgs, data_samples=[
+        DataSample(metainfo=dict(sample_idx=i + 10, img_path='x'))
+        for i in range(3)]))
+    torch.testing.assert_close(again['inputs']['views'][2], views[2])
+    with pytest.raises(ValueError, match='empty range'):
+        MODELS.build(dict(type='TransformProbeDataPreprocessor',
+                          transforms=dict(rot=dict(type='rotation',
+                                                   max_angle=0.0))))
+
+
+def test_r2_helper_consistent_with_metric():
+    y = np.array([[0.0, 2.0], [2.0, 4.0]])
+    assert r2_sie(y, y) == 1.0
