@@ -3,3 +3,7 @@ from .ibot_equi_recon import iBOTEquiRecon
 from .vicreg_equi_recon import VICRegEquiRecon
 
 __all__ = ['iBOT', 'iBOTEquiRecon', 'VICRegEquiRecon']
+
+from .sie import SIE  # noqa: E402
+
+__all__ += ['SIE']

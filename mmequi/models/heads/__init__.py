@@ -2,3 +2,7 @@ from .cross_attn_recon_decoder import CrossAttnReconDecoder
 from .recon_decoder import ReconDecoder
 
 __all__ = ['ReconDecoder', 'CrossAttnReconDecoder']
+
+from .hypernet_predictor import HypernetPredictor  # noqa: E402
+
+__all__ += ['HypernetPredictor']

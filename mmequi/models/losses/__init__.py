@@ -3,3 +3,7 @@ from .recon_loss import ReconLoss
 from .vicreg_loss import VICRegLoss
 
 __all__ = ['iBOTLoss', 'ReconLoss', 'VICRegLoss']
+
+from .sie_loss import SIELoss  # noqa: E402
+
+__all__ += ['SIELoss']

@@ -74,6 +74,28 @@ def full_gather(x: torch.Tensor) -> torch.Tensor:
     return FullGather.apply(x) if _world() > 1 else x
 
 
+def variance_term(z: torch.Tensor, gamma: float = 1.0,
+                  eps: float = 1e-4) -> torch.Tensor:
+    """v(z) = 1/D Σ_d relu(γ − sqrt(Var_b(z_d) + ε)), Var unbiased.
+
+    z: (N, D) (pass the gathered batch for the global statistic) -> ().
+    """
+    std = torch.sqrt(z.var(dim=0) + eps)  # (D,) unbiased
+    return F.relu(gamma - std).mean()
+
+
+def covariance_term(z: torch.Tensor) -> torch.Tensor:
+    """c(z) = 1/D Σ_{i≠j} C(z)_ij², C = (z − z̄)^T (z − z̄) / (N − 1).
+
+    z: (N, D) (pass the gathered batch for the global statistic) -> ().
+    """
+    n, d = z.shape
+    z = z - z.mean(dim=0)  # (N, D)
+    cov = z.T @ z / (n - 1)  # (D, D)
+    off = cov.square().sum() - cov.diagonal().square().sum()
+    return off / d
+
+
 @MODELS.register_module()
 class VICRegLoss(nn.Module):
     """See the module docstring for the equations.
@@ -96,16 +118,11 @@ class VICRegLoss(nn.Module):
         self.gather = gather
 
     def _var(self, z: torch.Tensor) -> torch.Tensor:
-        std = torch.sqrt(z.var(dim=0) + self.eps)  # (D,) unbiased
-        return F.relu(self.gamma - std).mean()
+        return variance_term(z, self.gamma, self.eps)
 
     @staticmethod
     def _cov(z: torch.Tensor) -> torch.Tensor:
-        n, d = z.shape
-        z = z - z.mean(dim=0)  # (N, D)
-        cov = z.T @ z / (n - 1)  # (D, D)
-        off = cov.square().sum() - cov.diagonal().square().sum()
-        return off / d
+        return covariance_term(z)
 
     def forward(self, x: torch.Tensor,
                 y: torch.Tensor) -> Dict[str, torch.Tensor]:
