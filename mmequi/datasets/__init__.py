@@ -1,13 +1,12 @@
-from .toy_shapes import SHAPES, make_toy_shapes
-from .transforms import iBOTBlockMaskGenerator, iBOTMultiCrop
+from .cached_dataset import CachedDataset
 from .three_die_bench import (ThreeDIEBench, color_difference,
                               euler_to_quaternion,
                               relative_rotation_quaternion)
+from .toy_shapes import SHAPES, make_toy_shapes
+from .transforms import iBOTBlockMaskGenerator, iBOTMultiCrop
 
 __all__ = [
-    'SHAPES', 'make_toy_shapes', 'iBOTBlockMaskGenerator', 'iBOTMultiCrop'
-]
-__all__ += [
+    'SHAPES', 'make_toy_shapes', 'iBOTBlockMaskGenerator', 'iBOTMultiCrop',
     'ThreeDIEBench', 'euler_to_quaternion', 'relative_rotation_quaternion',
-    'color_difference'
+    'color_difference', 'CachedDataset'
 ]

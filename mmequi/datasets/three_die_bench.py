@@ -74,11 +74,14 @@ def quaternion_multiply(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """
     p = np.asarray(p, dtype=np.float64)
     q = np.asarray(q, dtype=np.float64)
-    u, a = p[..., :3], p[..., 3:]
-    v, b = q[..., :3], q[..., 3:]
-    vec = a * v + b * u + np.cross(u, v)
-    w = a * b - np.sum(u * v, axis=-1, keepdims=True)
-    return np.concatenate([vec, w], axis=-1)
+    x1, y1, z1, w1 = p[..., 0], p[..., 1], p[..., 2], p[..., 3]
+    x2, y2, z2, w2 = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    # the formula above written out per component (np.cross is ~10x slower
+    # on the single pairs the data pipeline multiplies)
+    return np.stack([w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+                     w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+                     w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
+                     w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2], axis=-1)
 
 
 def quaternion_conjugate(q: np.ndarray) -> np.ndarray:

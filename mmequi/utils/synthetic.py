@@ -29,7 +29,9 @@ def synthetic_batch(cfg: Config, batch_size: int, seed: int = 0,
     random RGB images of ``image_shape`` (H, W)."""
     from mmcv.transforms import Compose
     from mmpretrain.registry import TRANSFORMS
-    steps = [t for t in train_pipeline(cfg) if 'LoadImage' not in t['type']]
+    # file loading (LoadImageFromFile, LoadViews) is replaced by the images
+    steps = [t for t in train_pipeline(cfg)
+             if not str(t['type']).startswith('Load')]
     pipeline = Compose([TRANSFORMS.build(t) for t in steps])
     rng = np.random.default_rng(seed)
     samples = []

@@ -104,10 +104,11 @@ def pool_features(out, feature: str, num_extra_tokens: int = 1,
 
 def _check_task(name: str, task: dict, num_views: int) -> dict:
     task = dict(task)
-    unknown = set(task) - {'views', 'target', 'head', 'type'}
+    allowed = {'views', 'target', 'head', 'type', 'out_channels'}
+    unknown = set(task) - allowed
     if unknown:
         raise KeyError(f'tasks.{name}: unknown keys {sorted(unknown)}; '
-                       "expected 'views', 'target', 'head', 'type'")
+                       f'expected some of {sorted(allowed)}')
     kind = task.setdefault('type', 'regression')
     if kind not in ('regression', 'classification'):
         raise ValueError(f"tasks.{name}.type={kind!r}: choose 'regression' "
@@ -136,11 +137,12 @@ class EquivarianceProbe(BaseModel):
             ``ResNet``); frozen (``requires_grad=False``, always in eval
             mode, run under ``torch.no_grad``).
         tasks: ``{name: dict(views=(a, b), target=field, head=cfg,
-            type='regression'|'classification')}``; ``head`` is a module
-            config whose ``in_channels`` is filled in (C times the number
-            of views), e.g. ``MLPNeck``; the regression target is the data
-            sample's field ``target`` (``(D,)``); classification uses
-            ``gt_label``.
+            out_channels=D, type='regression'|'classification')}``;
+            ``head`` is a module config (e.g. ``MLPNeck``) whose
+            ``in_channels`` is filled in (C times the number of views) and
+            ``out_channels`` too if the task gives it; the regression
+            target is the data sample's field ``target`` (``(D,)``);
+            classification uses ``gt_label``.
         num_views: views per sample given by the data preprocessor.
         feature, channels: see :func:`pool_features`.
         backbone_checkpoint: a checkpoint to load the backbone from when
@@ -151,6 +153,12 @@ class EquivarianceProbe(BaseModel):
             in ``ignore_keys`` (default: iBOT's ``mask_token``).
         feature_dim: C; inferred with one dummy forward pass at
             ``dummy_size`` if None.
+        input_norm: standardise each head's input with a BatchNorm
+            without affine parameters (batch statistics in training, running
+            statistics in evaluation), as MAE's linear probe; frozen
+            features of a short pretraining are often far from unit scale,
+            which slows an Adam-trained probe down. Defaults to False (SIE's
+            protocol feeds the raw features).
         cache_features: cache the backbone features per view name
             (:class:`~mmequi.models.utils.FeatureCache`). Needs a
             deterministic pipeline (checked on the first hits).
@@ -169,6 +177,7 @@ class EquivarianceProbe(BaseModel):
                  ignore_keys: Sequence[str] = ('mask_token', ),
                  feature_dim: Optional[int] = None,
                  dummy_size: int = 224,
+                 input_norm: bool = False,
                  cache_features: bool = False,
                  cache_dtype: str = 'float32',
                  chunk_size: Optional[int] = None,
@@ -207,9 +216,23 @@ class EquivarianceProbe(BaseModel):
                     f"tasks.{name}.head.in_channels={head['in_channels']} "
                     f'but {len(task["views"])} view(s) x {self.feature_dim} '
                     f'features = {in_ch}')
+            out_ch = task.get('out_channels')
+            if out_ch is not None and head.setdefault(
+                    'out_channels', out_ch) != out_ch:
+                raise ValueError(
+                    f"tasks.{name}: head.out_channels={head['out_channels']}"
+                    f' but out_channels={out_ch}')
             heads[name] = MODELS.build(head)
         self.heads = nn.ModuleDict(heads)
+        # MAE-style standardisation of each head's input (BN, no affine)
+        self.input_norms = nn.ModuleDict({
+            name: nn.BatchNorm1d(self.feature_dim * len(task['views']),
+                                 affine=False, eps=1e-6)
+            for name, task in self.tasks.items()}) if input_norm else None
         self.cache = FeatureCache(cache_dtype) if cache_features else None
+        if hasattr(self.data_preprocessor, 'attach_cache'):
+            # lets it skip making views whose features are cached
+            self.data_preprocessor.attach_cache(self.cache)
         self.chunk_size = chunk_size
 
     # ----------------------------------------------------------- weights
@@ -284,38 +307,46 @@ class EquivarianceProbe(BaseModel):
         if len(views) != self.num_views:
             raise ValueError(f'got {len(views)} views per sample, the probe '
                              f'has num_views={self.num_views}')
-        v, b = len(views), views[0].shape[0]
+        v = len(views)
         if self.cache is None:
             feats = [self._backbone_features(x) for x in views]
             return torch.stack(feats)  # (V, B, C)
         if inputs.get('keys') is None:
             raise ValueError('cache_features=True needs view names: the '
                              'data samples carry no img_path')
-        mode = 'train' if self.training else 'eval'
-        keys = [f'{mode}|{k}' for view_keys in inputs['keys']
+        b = len(inputs['keys'][0])
+        keys = [self.cache.full_key(k, self.training)
+                for view_keys in inputs['keys']
                 for k in view_keys]  # (V*B,) view-major
         hit, miss = self.cache.split(keys)
-        device = views[0].device
+        device = next(self.backbone.parameters()).device
         out = torch.empty(v * b, self.feature_dim, device=device)
+
+        def images(rows: List[int]) -> torch.Tensor:
+            if any(views[i // b] is None for i in rows):
+                raise RuntimeError('the data preprocessor skipped a view '
+                                   'whose features are not cached')
+            return torch.cat([views[i // b][i % b:i % b + 1] for i in rows])
+
         if miss:
-            images = torch.cat([views[i // b][i % b:i % b + 1]
-                                for i in miss])
-            fresh = self._backbone_features(images)
+            fresh = self._backbone_features(images(miss))
             out[miss] = fresh
             self.cache.put([keys[i] for i in miss], fresh)
         if hit:
             out[hit] = self.cache.get([keys[i] for i in hit], device)
             if self.cache.verify_batches > 0:
-                images = torch.cat([views[i // b][i % b:i % b + 1]
-                                    for i in hit])
                 self.cache.verify([keys[i] for i in hit],
-                                  self._backbone_features(images))
+                                  self._backbone_features(images(hit)))
         return out.unflatten(0, (v, b))  # (V, B, C)
 
     def _head_outputs(self, feats: torch.Tensor) -> Dict[str, torch.Tensor]:
-        return {name: self.heads[name](torch.cat(
-                    [feats[v] for v in task['views']], dim=-1))
-                for name, task in self.tasks.items()}
+        out = {}
+        for name, task in self.tasks.items():
+            x = torch.cat([feats[v] for v in task['views']], dim=-1)
+            if self.input_norms is not None:
+                x = self.input_norms[name](x)
+            out[name] = self.heads[name](x)
+        return out
 
     @staticmethod
     def _target(samples: List[DataSample], field: str, name: str,

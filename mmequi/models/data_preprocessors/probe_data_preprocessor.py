@@ -23,7 +23,36 @@ from mmpretrain.registry import MODELS
 
 from ..utils.param_transforms import build_param_transform
 
-__all__ = ['ProbeDataPreprocessor', 'TransformProbeDataPreprocessor']
+__all__ = ['ProbeDataPreprocessor', 'TransformProbeDataPreprocessor',
+           'hash_uniform']
+
+_M64 = (1 << 64) - 1
+
+
+def hash_uniform(seed: int, index: np.ndarray, stream: int,
+                 dim: int) -> np.ndarray:
+    """Deterministic uniforms in [0, 1): ``(len(index), dim)`` float64.
+
+    Entry ``(i, d)`` is a pure function of ``(seed, index[i], stream, d)``:
+    the SplitMix64 finaliser (Steele, Lea, Flood, OOPSLA 2014) of
+    ``seed * c1 + index * c2 + stream * c3 + d * c4`` (64-bit wrap-around),
+    top 53 bits / 2^53. Vectorised over the batch, so drawing the
+    parameters of a batch costs microseconds, and independent of batch
+    composition, order, process and rank.
+    """
+    with np.errstate(over='ignore'):
+        idx = np.asarray(index, dtype=np.uint64).reshape(-1, 1)
+        d = np.arange(dim, dtype=np.uint64).reshape(1, -1)
+        x = (np.uint64(seed & _M64) * np.uint64(0x9E3779B97F4A7C15)
+             + idx * np.uint64(0xBF58476D1CE4E5B9)
+             + np.uint64(stream & _M64) * np.uint64(0x94D049BB133111EB)
+             + d * np.uint64(0xD6E8FEB86659FD93))
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
 def _img_paths(data_samples, batch_size: int, num_views: int):
@@ -67,28 +96,64 @@ class ProbeDataPreprocessor(SelfSupDataPreprocessor):
          'data_samples': data_samples}
 
     ``keys[v][i]`` is ``img_path[v]`` (pairs) or ``img_path`` (one view).
-    Arguments as mmpretrain's :class:`SelfSupDataPreprocessor` (mean / std
-    in 0..255 units, ``to_rgb`` for BGR-loaded images).
+    With the probe's feature cache attached (:meth:`attach_cache`, done by
+    :class:`~mmequi.models.classifiers.EquivarianceProbe`), a view whose
+    features are all cached is not normalised: ``views[v]`` is None. Only the images are moved to the device (the
+    probe moves the targets it reads). Arguments as mmpretrain's
+    :class:`SelfSupDataPreprocessor` (mean / std in 0..255 units,
+    ``to_rgb`` for BGR-loaded images).
     """
 
+    _cache = None
+
+    def attach_cache(self, cache) -> None:
+        """The probe's :class:`~mmequi.models.utils.FeatureCache`."""
+        self._cache = cache
+
+    def _cached(self, keys, v: int, training: bool) -> bool:
+        """Whether the features of view ``v`` of the whole batch are in the
+        attached cache (and no verification is due)."""
+        return keys is not None and self._cache is not None and \
+            not self._cache.needs(keys[v], training)
+
+    def _to_float01(self, img: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, 3, H, W) -> float [0, 1], channels flipped if asked."""
+        if self._channel_conversion:
+            img = img[:, [2, 1, 0], ...]
+        return img.float() / 255.0
+
+    def _normalize01(self, x01: torch.Tensor) -> torch.Tensor:
+        """[0, 1] images -> ``(x01 * 255 - mean) / std``."""
+        if not self._enable_normalize:
+            return x01 * 255.0
+        return (x01 * 255.0 - self.mean) / self.std
+
+    def _inputs(self, data: dict):
+        if not isinstance(data, dict):
+            raise TypeError('Please use default_collate in the dataloader '
+                            f'(a dict), got {type(data)}')
+        inputs = self.cast_data(data['inputs'])
+        views = [inputs] if isinstance(inputs, torch.Tensor) else list(inputs)
+        return views, data.get('data_samples')
+
     def forward(self, data: dict, training: bool = False) -> dict:
-        out = super().forward(data, training)
-        views = out['inputs']
-        if isinstance(views, torch.Tensor):
-            views = [views]
-        views = list(views)
-        keys = _img_paths(out['data_samples'], views[0].shape[0], len(views))
-        return {'inputs': {'views': views, 'keys': keys},
-                'data_samples': out['data_samples']}
+        views, samples = self._inputs(data)
+        keys = _img_paths(samples, views[0].shape[0], len(views))
+        out = [None if self._cached(keys, v, training) else
+               self._normalize01(self._to_float01(x))
+               for v, x in enumerate(views)]
+        return {'inputs': {'views': out, 'keys': keys},
+                'data_samples': samples}
 
 
 @MODELS.register_module()
 class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
     """Views ``[I, g_1(I), ..., g_T(I)]`` and their parameters as targets.
 
-    For sample i with ``sample_idx`` s, family t (in the order of
-    ``transforms``) draws ``θ_t ~ U(low_t, high_t)`` with
-    ``np.random.default_rng([seed, s])`` (the families in order), applies
+    For sample i with ``sample_idx`` s, family t (the t-th entry of
+    ``transforms``) draws ``θ_t = low_t + (high_t - low_t) * u`` with
+    ``u = hash_uniform(seed, s, t, dim_t)`` (a fixed function of
+    ``(seed, s, t)``, vectorised over the batch), applies
     ``g_t`` to the image's [0, 1] pixels on the device (the batched kernels
     of :mod:`mmequi.models.utils.param_transforms`) and normalises all
     views with ``mean`` / ``std``. Each data sample gets
@@ -102,7 +167,9 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
       and in ``r2_sie``).
 
     View names (for the feature cache): ``img_path`` for I and
-    ``img_path|<name>|<θ bytes in hex>`` for g_t(I).
+    ``img_path|<name>|<θ bytes in hex>`` for g_t(I). With a cache attached
+    (:meth:`attach_cache`, done by the probe), a transformed view whose
+    features are all cached is not computed: ``views[t]`` is None.
 
     Args:
         transforms: ``{name: transform config}``, e.g.
@@ -136,11 +203,15 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
                     'probe cannot predict a constant')
         self.seed = int(seed)
 
-    def draw(self, sample_idx: int) -> Dict[str, np.ndarray]:
-        """θ of every family for one sample: ``{name: (dim,) float32}``."""
-        rng = np.random.default_rng([self.seed, int(sample_idx)])
-        return {name: t.sample(1, rng)[0]
-                for name, t in self.transforms.items()}
+    def draw(self, sample_idx) -> Dict[str, np.ndarray]:
+        """θ of every family for a batch of sample indices (B,):
+        ``{name: (B, dim) float32}``."""
+        idx = np.asarray(sample_idx, dtype=np.int64).reshape(-1)
+        out = {}
+        for stream, (name, t) in enumerate(self.transforms.items()):
+            u = hash_uniform(self.seed, idx, stream, t.dim)  # (B, dim)
+            out[name] = (t.low + (t.high - t.low) * u).astype(np.float32)
+        return out
 
     def target(self, name: str, theta: np.ndarray) -> np.ndarray:
         """θ of family ``name`` rescaled to [-1, 1] (float32)."""
@@ -149,37 +220,26 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
         return ((theta - mid) / half).astype(np.float32)
 
     def forward(self, data: dict, training: bool = False) -> dict:
-        data = self.cast_data(data)
-        img = data['inputs']
-        if isinstance(img, (list, tuple)):
-            if len(img) != 1:
-                raise ValueError('TransformProbeDataPreprocessor expects one '
-                                 f'image per sample, got {len(img)} views')
-            img = img[0]
-        samples = data.get('data_samples')
-        b = img.shape[0]
+        views, samples = self._inputs(data)
+        if len(views) != 1:
+            raise ValueError('TransformProbeDataPreprocessor expects one '
+                             f'image per sample, got {len(views)} views')
+        b = views[0].shape[0]
         if samples is None or len(samples) != b:
             raise ValueError('TransformProbeDataPreprocessor needs one data '
                              f'sample per image ({b}) with sample_idx')
-        if self._channel_conversion:
-            img = img[:, [2, 1, 0], ...]
-        x01 = img.float() / 255.0  # (B, 3, H, W) in [0, 1]
-        thetas = {name: [] for name in self.transforms}
+        x01 = self._to_float01(views[0])  # (B, 3, H, W) in [0, 1]
         for i, sample in enumerate(samples):
             if 'sample_idx' not in sample:
                 raise KeyError(
                     f'data_samples[{i}] has no sample_idx (PackInputs keeps '
                     'it by default; do not drop it from meta_keys)')
-            for name, theta in self.draw(sample.sample_idx).items():
-                thetas[name].append(theta)
-                sample.set_field(theta, f'theta_{name}')
-                sample.set_field(self.target(name, theta), f'probe_{name}')
-        views = [x01]
-        for name, t in self.transforms.items():
-            theta = torch.from_numpy(np.stack(thetas[name])).to(x01.device)
-            views.append(t.apply(x01, theta))  # (B, 3, H, W)
-        if self._enable_normalize:
-            views = [(v * 255.0 - self.mean) / self.std for v in views]
+        thetas = self.draw([s.sample_idx for s in samples])  # {name: (B, d)}
+        targets = {name: self.target(name, th) for name, th in thetas.items()}
+        for i, sample in enumerate(samples):
+            for name in self.transforms:
+                sample.set_field(thetas[name][i], f'theta_{name}')
+                sample.set_field(targets[name][i], f'probe_{name}')
         keys = _img_paths(samples, b, 1)
         if keys is not None:
             base = keys[0]
@@ -187,5 +247,12 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
                 [f'{p}|{name}|{th.tobytes().hex()}'
                  for p, th in zip(base, thetas[name])]
                 for name in self.transforms]
+        views = [self._normalize01(x01)]
+        for v, (name, t) in enumerate(self.transforms.items(), start=1):
+            if self._cached(keys, v, training):
+                views.append(None)  # all features cached
+                continue
+            theta = torch.from_numpy(thetas[name]).to(x01.device)
+            views.append(self._normalize01(t.apply(x01, theta)))
         return {'inputs': {'views': views, 'keys': keys},
                 'data_samples': samples}

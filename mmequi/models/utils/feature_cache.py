@@ -56,6 +56,18 @@ class FeatureCache:
         self._store.clear()
         self.hits = self.misses = 0
 
+    @staticmethod
+    def full_key(key: str, training: bool) -> str:
+        """Training and evaluation views are cached apart (their pipelines
+        may differ)."""
+        return f'{"train" if training else "eval"}|{key}'
+
+    def needs(self, keys: Sequence[str], training: bool) -> bool:
+        """Whether the images of these views are needed: some are not
+        cached, or a verification is still due."""
+        return self.verify_batches > 0 or any(
+            self.full_key(k, training) not in self._store for k in keys)
+
     def split(self, keys: Sequence[str]) -> Tuple[List[int], List[int]]:
         """Indices of ``keys`` that are cached and of those that are not."""
         hit = [i for i, k in enumerate(keys) if k in self._store]

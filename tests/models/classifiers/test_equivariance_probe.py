@@ -251,6 +251,33 @@ def test_load_backbone_strict(tmp_path):
                                               'teacher.backbone.')
 
 
+def _splitmix_uniform(seed, index, stream, d):
+    """Pure-Python SplitMix64 finaliser (independent of the numpy one)."""
+    m = (1 << 64) - 1
+    x = (seed * 0x9E3779B97F4A7C15 + index * 0xBF58476D1CE4E5B9 +
+         stream * 0x94D049BB133111EB + d * 0xD6E8FEB86659FD93) & m
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & m
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & m
+    x ^= x >> 31
+    return (x >> 11) / float(1 << 53)
+
+
+def test_hash_uniform_matches_python_and_is_uniform():
+    from mmequi.models.data_preprocessors.probe_data_preprocessor import \
+        hash_uniform
+    idx = np.array([0, 1, 7, 123456789])
+    u = hash_uniform(5, idx, 2, 3)
+    for i, s in enumerate(idx):
+        for d in range(3):
+            assert u[i, d] == _splitmix_uniform(5, int(s), 2, d)
+    big = hash_uniform(0, np.arange(20000), 0, 2)
+    assert 0 <= big.min() and big.max() < 1
+    assert abs(big.mean() - 0.5) < 0.01 and abs(big.std() - 12 ** -0.5) < 0.01
+    assert abs(np.corrcoef(big[:, 0], big[:, 1])[0, 1]) < 0.03
+
+
 def test_transform_probe_preprocessor_views_targets_and_keys():
     from mmequi.models.utils.param_transforms import build_param_transform
     pre = MODELS.build(dict(
@@ -269,9 +296,9 @@ def test_transform_probe_preprocessor_views_targets_and_keys():
     torch.testing.assert_close(views[0], x01)
     rot = build_param_transform(dict(type='rotation', max_angle=45.0))
     for i, s in enumerate(out['data_samples']):
-        rng = np.random.default_rng([3, i + 10])
-        th_rot = rng.uniform(-45, 45, size=(1, 1)).astype(np.float32)[0]
-        th_tr = rng.uniform(-4, 4, size=(1, 2)).astype(np.float32)[0]
+        th_rot = np.float32([-45 + 90 * _splitmix_uniform(3, i + 10, 0, 0)])
+        th_tr = np.float32([-4 + 8 * _splitmix_uniform(3, i + 10, 1, d)
+                            for d in range(2)])
         np.testing.assert_allclose(s.theta_rot, th_rot, rtol=1e-6)
         np.testing.assert_allclose(s.theta_trans, th_tr, rtol=1e-6)
         np.testing.assert_allclose(s.probe_rot, th_rot / 45, rtol=1e-5)
@@ -280,10 +307,23 @@ def test_transform_probe_preprocessor_views_targets_and_keys():
         torch.testing.assert_close(views[1][i:i + 1], expect)
         assert keys[0][i] == f'im{i}.jpg'
         assert keys[1][i] == f'im{i}.jpg|rot|{th_rot.tobytes().hex()}'
-    again = pre(dict(inputs=imgs, data_samples=[
-        DataSample(metainfo=dict(sample_idx=i + 10, img_path='x'))
-        for i in range(3)]))
-    torch.testing.assert_close(again['inputs']['views'][2], views[2])
+    # batch composition does not matter: sample 11 alone, same view
+    again = pre(dict(inputs=imgs[1:2], data_samples=[
+        DataSample(metainfo=dict(sample_idx=11, img_path='x'))]))
+    torch.testing.assert_close(again['inputs']['views'][2], views[2][1:2])
+    # with an attached cache, views whose features are cached are skipped
+    from mmequi.models.utils import FeatureCache
+    cache = FeatureCache(verify_batches=0)
+    pre.attach_cache(cache)
+    cache.put([cache.full_key(k, False) for k in keys[1]],
+              torch.zeros(3, 1))
+    lazy = pre(dict(inputs=imgs, data_samples=[
+        DataSample(metainfo=dict(sample_idx=i + 10, img_path=f'im{i}.jpg'))
+        for i in range(3)]))['inputs']['views']
+    assert lazy[1] is None and lazy[2] is not None
+    assert pre(dict(inputs=imgs, data_samples=[
+        DataSample(metainfo=dict(sample_idx=i + 10, img_path=f'im{i}.jpg'))
+        for i in range(3)]), training=True)['inputs']['views'][1] is not None
     with pytest.raises(ValueError, match='empty range'):
         MODELS.build(dict(type='TransformProbeDataPreprocessor',
                           transforms=dict(rot=dict(type='rotation',

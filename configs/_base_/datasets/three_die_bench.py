@@ -1,0 +1,95 @@
+# 3DIEBench (Garrido, Najman, LeCun, ICML 2023) as pretraining data: every
+# sample is two renders of one object (two random views, drawn anew every
+# epoch), each with the config's crops/flips/photometric augmentations;
+# iBOTMultiCrop takes global view 1 from the first render, global view 2
+# from the second and local view j from render j mod 2. With the method's
+# EquiReconDataPreprocessor, g_θ is then applied to the second global view
+# exactly as on ImageNet.
+#
+# This file only defines variables; a config picks them with
+#   train_dataloader = {{_base_.die_ibot_train_dataloader}}
+# (each carries _delete_=True so it replaces the base config's loader).
+#
+#   ROOT/<synset>/<object>/image_{i}.jpg, latent_{i}.npy (i = 0..49)
+#   ROOT/{train,val}_images.npy, ROOT/{train,val}_labels.npy
+die_data_root = 'data/3DIEBench'
+die_num_local = 10
+die_ibot_pipeline = [
+    dict(type='LoadViews'),  # img = [render_i, render_j] (256 x 256)
+    dict(type='iBOTMultiCrop', global_size=224, local_size=96,
+         num_local=die_num_local, global_scale=(0.25, 1.0),
+         local_scale=(0.05, 0.25), flip_prob=0.5, jitter_prob=0.8,
+         brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1,
+         gray_prob=0.2, blur_probs=(1.0, 0.1, 0.5), blur_sigma=(0.1, 2.0),
+         solarize_probs=(0.0, 0.2, 0.0)),
+    dict(type='iBOTBlockMaskGenerator', patch_size=16, num_global=2,
+         pred_ratio=(0.0, 0.3), pred_ratio_var=(0.0, 0.2),
+         pred_aspect_ratio=(0.3, 1 / 0.3)),
+    dict(type='PackInputs',
+         algorithm_keys=['crop_params', 'rot_quat', 'color_diff'],
+         meta_keys=['img_path', 'sample_idx']),
+]
+die_ibot_train_dataloader = dict(
+    _delete_=True,
+    batch_size=128,
+    num_workers=10,
+    persistent_workers=False,
+    pin_memory=True,
+    drop_last=True,
+    worker_init_fn=dict(type='epoch_worker_init_fn'),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='ThreeDIEBench', data_root=die_data_root,
+                 split='train', mode='pretrain', num_views=50,
+                 pipeline=die_ibot_pipeline))
+
+# The embedded toy benchmark (tools/dataset_converters/make_toy_3diebench.py,
+# 64 px renders, 10 views per object): 64 px global / 32 px local crops.
+toy_die_data_root = 'data/toy_3diebench'
+toy_die_num_local = 2
+toy_die_ibot_pipeline = [
+    dict(type='LoadViews'),
+    dict(type='iBOTMultiCrop', global_size=64, local_size=32,
+         num_local=toy_die_num_local, global_scale=(0.25, 1.0),
+         local_scale=(0.05, 0.25)),
+    dict(type='iBOTBlockMaskGenerator', patch_size=16, num_global=2),
+    dict(type='PackInputs',
+         algorithm_keys=['crop_params', 'rot_quat', 'color_diff'],
+         meta_keys=['img_path', 'sample_idx']),
+]
+toy_die_ibot_train_dataloader = dict(
+    _delete_=True,
+    batch_size=64,
+    num_workers=1,
+    persistent_workers=True,
+    pin_memory=False,
+    drop_last=True,
+    worker_init_fn=dict(type='epoch_worker_init_fn'),
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    # 6 pairs of renders per object and epoch (320 training objects of the
+    # default toy set -> 1920 samples, 30 iterations of 64)
+    dataset=dict(type='ThreeDIEBench', data_root=toy_die_data_root,
+                 split='train', mode='pretrain', num_views=10,
+                 pairs_per_object=6, pipeline=toy_die_ibot_pipeline))
+
+# Schedule for 3DIEBench pretraining (our choice, documented in
+# configs/equi_recon/README.md): SIE's 2000 epochs of one random pair per
+# object (41,920 pairs = 41 iterations of 1024 per epoch, 82k iterations in
+# all); warm-up and teacher-temperature warm-up scaled from iBOT's 10/800
+# and 30/800 epochs.
+die_max_epochs = 2000
+die_warmup_epochs = 25
+die_param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-9, by_epoch=True, begin=0,
+         end=die_warmup_epochs, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True,
+         begin=die_warmup_epochs, end=die_max_epochs,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingWeightDecay', eta_min=0.4, by_epoch=True,
+         begin=0, end=die_max_epochs, convert_to_iter_based=True),
+]
+die_teacher_hook = dict(
+    type='DistillationTeacherHook', momentum=0.996, end_momentum=1.0,
+    teacher_temp=0.07, warmup_teacher_temp=0.04, teacher_patch_temp=0.07,
+    warmup_teacher_patch_temp=0.04, warmup_epochs=75)
