@@ -11,7 +11,9 @@ and a disabled ``GradScaler`` (bf16 has fp32's exponent range, so loss
 scaling is unnecessary). A config asking for ``float16`` gets bfloat16 with a
 warning that says so; ``float32``/``float64`` are refused with a clear error
 (mmengine's CPU autocast accepts bf16 only). The precision in
-use is logged when the wrapper is built. With an accelerator the original
+use is logged when the wrapper is built, with a warning on CPUs without
+native bfloat16 (no AVX512-BF16/AMX), where bf16 autocast is emulated and
+~20x slower than fp32. With an accelerator the original
 ``__init__`` runs unchanged (only the log line is added).
 """
 import functools
@@ -33,6 +35,15 @@ def _dtype(dtype: Optional[Union[str, torch.dtype]], valid) -> Optional[
         raise TypeError(f'AmpOptimWrapper dtype must be None, a str or a '
                         f'torch.dtype, got {dtype!r}')
     return dtype
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether oneDNN runs bfloat16 natively on this CPU (AVX512-BF16 or
+    AMX); without it CPU bf16 autocast is emulated and slow."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # op missing in this build
+        return False
 
 
 def _patch_init(original_init: Callable) -> Callable:
@@ -68,6 +79,16 @@ def _patch_init(original_init: Callable) -> Callable:
                 logger='current', level=logging.WARNING)
         print_log(f'mmequi: precision = {self.cast_dtype} autocast on CPU, '
                   'no loss scaling', logger='current')
+        if not cpu_has_native_bf16():
+            print_log(
+                'mmequi: this CPU has no native bfloat16 (no AVX512-BF16 / '
+                f'AMX; torch reports {torch.backends.cpu.get_cpu_capability()}'
+                '): bf16 autocast is emulated and much slower than fp32 '
+                '(measured: an iBOT ViT-S step 65 s vs 3.4 s). For CPU runs '
+                'drop --amp or set optim_wrapper.type=OptimWrapper / '
+                'SSLOptimWrapper with optim_wrapper.dtype=None '
+                'optim_wrapper.loss_scale=None', logger='current',
+                level=logging.WARNING)
 
     __init__.__mmequi_patched__ = True
     return __init__

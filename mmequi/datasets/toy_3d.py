@@ -821,14 +821,14 @@ def _write_object(job: Tuple) -> int:
 
 
 def _worker_init() -> None:
-    # one thread per worker: the parallelism is across objects.  The
-    # renderer makes no BLAS call; the variables cover libraries loaded
-    # later, OpenCV and an already imported torch are set directly.
+    # one thread per worker: the parallelism is across objects. The
+    # renderer makes no BLAS or torch call; the variables cover libraries
+    # loaded later. Thread pools the parent already started (torch's
+    # OpenMP, OpenCV's) must not be touched in a forked child: resizing them
+    # there hangs (seen with torch.set_num_threads after the parent had run
+    # torch ops), so nothing is called on torch or cv2 here.
     for var in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'):
         os.environ[var] = '1'
-    cv2.setNumThreads(1)
-    if 'torch' in sys.modules:
-        sys.modules['torch'].set_num_threads(1)
 
 
 def _check_int(name: str, value, lo: int, hi: Optional[int] = None) -> int:

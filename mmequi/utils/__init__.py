@@ -1,3 +1,3 @@
-from .synthetic import synthetic_batch, train_pipeline
+from .synthetic import full_precision, synthetic_batch, train_pipeline
 
-__all__ = ['synthetic_batch', 'train_pipeline']
+__all__ = ['full_precision', 'synthetic_batch', 'train_pipeline']

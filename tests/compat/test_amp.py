@@ -1,4 +1,6 @@
 """AmpOptimWrapper on a CPU-only machine."""
+import logging
+
 import pytest
 import torch
 import torch.nn as nn
@@ -51,3 +53,36 @@ def test_full_precision_request_is_refused():
         _wrapper(dtype='float32')
     with pytest.raises(ValueError, match='not one of'):
         _wrapper(dtype='int8')
+
+
+def test_warns_on_cpu_without_native_bf16(monkeypatch):
+    from mmengine.logging import MMLogger
+
+    from mmequi.compat import amp
+    records = []
+    logger = MMLogger.get_current_instance()
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        monkeypatch.setattr(amp, 'cpu_has_native_bf16', lambda: False)
+        _wrapper()
+        monkeypatch.setattr(amp, 'cpu_has_native_bf16', lambda: True)
+        _wrapper()
+    finally:
+        logger.removeHandler(handler)
+    slow = [r for r in records if 'no native bfloat16' in r.getMessage()]
+    assert len(slow) == 1 and slow[0].levelno == logging.WARNING
+
+
+def test_full_precision_config_helper():
+    from mmequi.utils import full_precision
+    amp_cfg = dict(type='SSLAmpOptimWrapper', dtype='bfloat16',
+                   loss_scale=dict(enabled=False), clip_grad=None,
+                   optimizer=dict(type='AdamW', lr=1e-3))
+    out = full_precision(amp_cfg)
+    assert out == dict(type='SSLOptimWrapper', clip_grad=None,
+                       optimizer=dict(type='AdamW', lr=1e-3))
+    assert amp_cfg['type'] == 'SSLAmpOptimWrapper'  # input untouched
+    plain = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))
+    assert full_precision(plain) == plain

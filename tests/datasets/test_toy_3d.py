@@ -449,3 +449,27 @@ def test_cli(tmp_path, capsys):
         cli.main(['--out', str(tmp_path / 'c'), '--views', '1'])
     assert exc.value.code == 2
     assert 'exists and is not empty' in capsys.readouterr().err
+
+
+def test_workers_after_torch_threads_do_not_hang(tmp_path):
+    """Forked workers in a process whose torch/OpenCV thread pools are
+    running (the test suite, the demo) must not touch those pools: calling
+    torch.set_num_threads inside the worker hung the whole test suite once
+    (intermittently: a race with the parent's OpenMP threads). A smoke test
+    of that situation, with a timeout instead of a hung CI job."""
+    import subprocess
+    import sys
+    code = (
+        'import sys, numpy as np, torch, cv2\n'
+        'a = torch.randn(512, 512); [a @ a for _ in range(5)]\n'
+        'torch.nn.functional.conv2d(torch.randn(4, 3, 64, 64),\n'
+        '                           torch.randn(8, 3, 3, 3))\n'
+        'cv2.GaussianBlur(np.zeros((2000, 2000, 3), np.uint8), (9, 9), 2)\n'
+        'from mmequi.datasets.toy_3d import make_toy_3diebench\n'
+        f'make_toy_3diebench({str(tmp_path / "x")!r}, classes=2, '
+        'objects_per_class=5, views=2, size=16, workers=2)\n'
+        'print("done")\n')
+    proc = subprocess.run([sys.executable, '-c', code], timeout=120,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'done' in proc.stdout

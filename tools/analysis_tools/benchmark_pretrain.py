@@ -36,7 +36,8 @@ from mmengine.logging import MessageHub  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
-from mmequi.utils import synthetic_batch, train_pipeline  # noqa: E402
+from mmequi.utils import (full_precision, synthetic_batch,  # noqa: E402
+                          train_pipeline)
 
 # dense bf16/fp16 tensor-core peak, TFLOP/s (vendor data sheets)
 PEAK_TFLOPS = {'H200': 989.0, 'H100': 989.0, 'A100': 312.0, 'L40S': 362.0,
@@ -139,10 +140,8 @@ def main(argv=None) -> dict:
     model.to(device).train()
     prepare(model)
     wcfg = copy.deepcopy(cfg.optim_wrapper)
-    if args.fp32 and 'Amp' in wcfg.get('type', ''):
-        wcfg['type'] = wcfg['type'].replace('AmpOptimWrapper', 'OptimWrapper')
-        for key in ('dtype', 'loss_scale'):
-            wcfg.pop(key, None)
+    if args.fp32:
+        wcfg = full_precision(wcfg)
     wrapper = build_optim_wrapper(model, wcfg)
     MessageHub.get_current_instance().update_info('epoch', 1)
     precision = (str(getattr(wrapper, 'cast_dtype', None) or 'fp32')

@@ -94,8 +94,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--data-root', help='override every data_root of the '
                    'pretraining and probe configs')
     p.add_argument('--no-toy-data', action='store_true',
-                   help='do not generate the toy set when data_root is '
-                   f'{DEFAULT_TOY_ROOT} and missing')
+                   help='do not generate the toy set into a missing data '
+                   'root (done by default for the toy configs)')
     p.add_argument('--seed', type=int, default=0,
                    help='randomness.seed of every stage')
     p.add_argument('--pretrain-epochs', type=int,
@@ -211,15 +211,21 @@ def _runner(cfg, work_dir: str, name: str, seed: int):
     return StageRunner.from_cfg(cfg)
 
 
-def pretrain(name: str, config: str, args, work_dir: str) -> str:
+def _load(config: str, args, epochs: Optional[int], options: dict):
+    """The config with the command line's data root, epochs and options."""
     from mmengine.config import Config
     cfg = Config.fromfile(config)
     if args.data_root:
         _set_data_root(cfg, args.data_root)
-    if args.pretrain_epochs:
-        cfg.train_cfg.max_epochs = args.pretrain_epochs
-        cfg.default_hooks.checkpoint.interval = args.pretrain_epochs
-    cfg.merge_from_dict(args.pretrain_options)
+    if epochs:
+        cfg.train_cfg.max_epochs = epochs
+        cfg.default_hooks.checkpoint.interval = epochs
+    cfg.merge_from_dict(options)
+    return cfg
+
+
+def pretrain(name: str, config: str, args, work_dir: str) -> str:
+    cfg = _load(config, args, args.pretrain_epochs, args.pretrain_options)
     runner = _runner(cfg, work_dir, f'{_slug(name)}_pretrain', args.seed)
     runner.train()
     last = osp.join(work_dir, 'last_checkpoint')
@@ -264,14 +270,9 @@ def _checkpoint_prefix(path: str) -> str:
 
 def probe(method: str, kind: str, config: str, backbone: dict,
           checkpoint: str, args, work_dir: str) -> Dict[str, float]:
-    from mmengine.config import Config
-    cfg = Config.fromfile(config)
-    if args.data_root:
-        _set_data_root(cfg, args.data_root)
-    if args.probe_epochs:
-        cfg.train_cfg.max_epochs = args.probe_epochs
-        cfg.default_hooks.checkpoint.interval = args.probe_epochs
-    cfg.merge_from_dict(args.probe_options)
+    cfg = _load(config, args, args.probe_epochs, args.probe_options)
+    if cfg.model.backbone.get('type') != backbone.get('type'):
+        cfg.model.feature = 'auto'  # e.g. an SIE ResNet into a ViT probe
     cfg.model.backbone = backbone
     if 'img_size' in backbone:
         cfg.model.dummy_size = backbone['img_size']
@@ -361,14 +362,17 @@ def bar_chart(results: Dict[str, Dict[str, float]], path: str) -> None:
 
 
 def ensure_toy_data(args, configs: List[str]) -> None:
+    """Generate the toy 3DIEBench into a missing data root when the configs
+    are the toy ones (they read data/toy_3diebench by default); any other
+    missing root is an error."""
     from mmengine.config import Config
-    roots = {args.data_root} if args.data_root else {
-        r for c in configs for r in _data_roots(Config.fromfile(c))}
+    default_roots = {r for c in configs for r in _data_roots(Config.fromfile(c))}
+    roots = {args.data_root} if args.data_root else default_roots
+    toy = default_roots == {DEFAULT_TOY_ROOT}
     for root in sorted(roots):
         if osp.isdir(root):
             continue
-        if osp.normpath(root) != osp.normpath(DEFAULT_TOY_ROOT) or \
-                args.no_toy_data:
+        if not toy or args.no_toy_data:
             raise SystemExit(f'data_root {root} does not exist')
         from mmequi.datasets.toy_3d import make_toy_3diebench
         print(f'generating the toy 3DIEBench into {root} ...', flush=True)

@@ -19,21 +19,14 @@ single_pipeline = [
     dict(type='Resize', scale=(img_size, img_size), interpolation='bicubic'),
     dict(type='PackInputs', meta_keys=['img_path', 'sample_idx']),
 ]
-train_dataloader = dict(
-    batch_size=256, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    worker_init_fn=dict(type='epoch_worker_init_fn'),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='ThreeDIEBench', data_root=data_root, split='train',
-                 mode='single', num_views=num_views, views_per_object=5,
-                 seed=0, pipeline=single_pipeline))
-val_dataloader = dict(
-    batch_size=256, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='ThreeDIEBench', data_root=data_root, split='val',
-                 mode='single', num_views=num_views, views_per_object=5,
-                 seed=0, pipeline=single_pipeline, test_mode=True))
+train_dataloader = dict(dataset=dict(
+    type='ThreeDIEBench', data_root=data_root, split='train', mode='single',
+    num_views=num_views, views_per_object=5, seed=0,
+    pipeline=single_pipeline))
+val_dataloader = dict(dataset=dict(
+    type='ThreeDIEBench', data_root=data_root, split='val', mode='single',
+    num_views=num_views, views_per_object=5, seed=0,
+    pipeline=single_pipeline, test_mode=True))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='Accuracy', topk=(1, ))
 test_evaluator = val_evaluator

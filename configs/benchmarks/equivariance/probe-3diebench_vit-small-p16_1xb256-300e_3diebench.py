@@ -29,21 +29,13 @@ pair_pipeline = [
     dict(type='PackInputs', algorithm_keys=['rot_quat', 'color_diff'],
          meta_keys=['img_path', 'sample_idx', 'view_ids']),
 ]
-train_dataloader = dict(
-    batch_size=256, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    worker_init_fn=dict(type='epoch_worker_init_fn'),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='ThreeDIEBench', data_root=data_root, split='train',
-                 mode='pretrain', num_views=num_views,
-                 pipeline=pair_pipeline))
-val_dataloader = dict(
-    batch_size=256, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='ThreeDIEBench', data_root=data_root, split='val',
-                 mode='pair', num_views=num_views, pairs_per_object=1,
-                 seed=0, pipeline=pair_pipeline, test_mode=True))
+train_dataloader = dict(dataset=dict(
+    type='ThreeDIEBench', data_root=data_root, split='train', mode='pretrain',
+    num_views=num_views, pipeline=pair_pipeline))
+val_dataloader = dict(dataset=dict(
+    type='ThreeDIEBench', data_root=data_root, split='val', mode='pair',
+    num_views=num_views, pairs_per_object=1, seed=0, pipeline=pair_pipeline,
+    test_mode=True))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='EquivarianceR2', tasks=['rot_quat', 'color_diff'])
 test_evaluator = val_evaluator

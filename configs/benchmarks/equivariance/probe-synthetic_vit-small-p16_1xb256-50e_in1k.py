@@ -36,20 +36,12 @@ pipeline = [
     dict(type='CenterCrop', crop_size=img_size),
     dict(type='PackInputs', meta_keys=['img_path', 'sample_idx']),
 ]
-train_dataloader = dict(
-    batch_size=256, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    worker_init_fn=dict(type='epoch_worker_init_fn'),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CustomDataset', data_root=data_root,
-                 data_prefix='train', with_label=False, pipeline=pipeline))
-val_dataloader = dict(
-    batch_size=256, num_workers=8, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(type='CustomDataset', data_root=data_root,
-                 data_prefix='val', with_label=False, pipeline=pipeline,
-                 test_mode=True))
+train_dataloader = dict(dataset=dict(
+    type='CustomDataset', data_root=data_root, data_prefix='train',
+    with_label=False, pipeline=pipeline))
+val_dataloader = dict(dataset=dict(
+    type='CustomDataset', data_root=data_root, data_prefix='val',
+    with_label=False, pipeline=pipeline, test_mode=True))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='EquivarianceR2',
                      tasks=['rot', 'color', 'blur', 'trans'])

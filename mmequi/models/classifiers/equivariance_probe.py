@@ -44,7 +44,7 @@ from ..utils.feature_cache import FeatureCache
 __all__ = ['EquivarianceProbe', 'pool_features']
 
 #: Feature types of :func:`pool_features`.
-FEATURES = ('cls', 'mean_patch', 'cls_mean_patch', 'gap')
+FEATURES = ('cls', 'mean_patch', 'cls_mean_patch', 'gap', 'auto')
 
 
 def pool_features(out, feature: str, num_extra_tokens: int = 1,
@@ -60,7 +60,8 @@ def pool_features(out, feature: str, num_extra_tokens: int = 1,
         feature: ``'cls'`` (token 0), ``'mean_patch'`` (mean of the N patch
             tokens), ``'cls_mean_patch'`` (both, concatenated: 2C),
             ``'gap'`` (global average pool of a feature map; a pooled
-            ``(B, C)`` output passes through for any choice).
+            ``(B, C)`` output passes through for any choice), ``'auto'``
+            (``'cls'`` for tokens, ``'gap'`` for feature maps).
         num_extra_tokens: E.
         channels: optional ``(start, end)`` slice of the channels, e.g. the
             invariant ``(0, 256)`` / equivariant ``(256, 512)`` halves of an
@@ -71,6 +72,8 @@ def pool_features(out, feature: str, num_extra_tokens: int = 1,
     """
     if isinstance(out, (tuple, list)):
         out = out[-1]
+    if feature == 'auto':
+        feature = 'gap' if out.dim() == 4 else 'cls'
     if out.dim() == 4:
         if feature != 'gap':
             raise ValueError(f'feature={feature!r} needs a token output; the '
@@ -144,7 +147,17 @@ class EquivarianceProbe(BaseModel):
             target is the data sample's field ``target`` (``(D,)``);
             classification uses ``gt_label``.
         num_views: views per sample given by the data preprocessor.
-        feature, channels: see :func:`pool_features`.
+        feature, channels: see :func:`pool_features`; e.g. an SIE
+            representation's invariant half is ``feature='gap',
+            channels=(0, 256)``.
+        neck, neck_prefix: an optional frozen projection head applied to
+            the backbone output before pooling (loaded strictly from
+            ``backbone_checkpoint`` with ``neck_prefix``, by default
+            ``prefix`` with ``backbone.`` replaced by ``neck.``): the
+            method's invariant / equivariant split lives in the head's
+            output, e.g. ``neck=<the pretraining iBOTNeck>,
+            feature='mean_patch', channels=(K - d_equi, K)`` probes the
+            patch tokens' ``z_equi``.
         backbone_checkpoint: a checkpoint to load the backbone from when
             the weights are initialised (training), with ``prefix``
             (e.g. ``'teacher.backbone.'`` for iBOT, ``'backbone.'``).
@@ -175,6 +188,8 @@ class EquivarianceProbe(BaseModel):
                  backbone_checkpoint: Optional[str] = None,
                  prefix: str = 'backbone.',
                  ignore_keys: Sequence[str] = ('mask_token', ),
+                 neck: Optional[dict] = None,
+                 neck_prefix: Optional[str] = None,
                  feature_dim: Optional[int] = None,
                  dummy_size: int = 224,
                  input_norm: bool = False,
@@ -196,6 +211,13 @@ class EquivarianceProbe(BaseModel):
         self.backbone = MODELS.build(backbone)
         self.backbone.requires_grad_(False)
         self.backbone.eval()
+        self.neck = MODELS.build(neck) if neck is not None else None
+        if self.neck is not None:
+            self.neck.requires_grad_(False)
+            self.neck.eval()
+        if neck_prefix is None and prefix.endswith('backbone.'):
+            neck_prefix = prefix[:-len('backbone.')] + 'neck.'
+        self.neck_prefix = neck_prefix
         self.feature = feature
         self.channels = tuple(channels) if channels is not None else None
         self.num_extra_tokens = getattr(self.backbone, 'num_extra_tokens', 1)
@@ -236,20 +258,37 @@ class EquivarianceProbe(BaseModel):
         self.chunk_size = chunk_size
 
     # ----------------------------------------------------------- weights
+    def _frozen_forward(self, images: torch.Tensor):
+        out = self.backbone(images)
+        if self.neck is not None:
+            out = self.neck(out[-1] if isinstance(out, (tuple, list))
+                            else out)
+        return out
+
     @torch.no_grad()
     def _infer_dim(self, size: int) -> int:
         dummy = torch.zeros(1, 3, size, size)
-        return pool_features(self.backbone(dummy), self.feature,
+        return pool_features(self._frozen_forward(dummy), self.feature,
                              self.num_extra_tokens, self.channels).shape[1]
 
     def init_weights(self) -> None:
         super().init_weights()
         if self.backbone_checkpoint is not None:
             self.load_backbone(self.backbone_checkpoint, self.prefix)
+            if self.neck is not None:
+                if self.neck_prefix is None:
+                    raise ValueError('a probe neck needs neck_prefix (the '
+                                     'checkpoint keys of the pretraining '
+                                     'head, e.g. "teacher.neck.")')
+                self.load_backbone(self.backbone_checkpoint,
+                                   self.neck_prefix, module=self.neck)
 
-    def load_backbone(self, checkpoint: str, prefix: str) -> None:
-        """Load ``prefix``-ed weights of ``checkpoint`` into the backbone,
-        strictly (see the class docstring)."""
+    def load_backbone(self, checkpoint: str, prefix: str,
+                      module: Optional[nn.Module] = None) -> None:
+        """Load ``prefix``-ed weights of ``checkpoint`` into the backbone
+        (or ``module``, e.g. the neck), strictly (see the class
+        docstring)."""
+        module = self.backbone if module is None else module
         ckpt = _load_checkpoint(checkpoint, map_location='cpu')
         state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) \
             else None
@@ -261,14 +300,14 @@ class EquivarianceProbe(BaseModel):
             tops = sorted({k.split('.')[0] + '.' for k in state})
             raise KeyError(f'{checkpoint} has no key starting with '
                            f'{prefix!r}; its top-level prefixes are {tops}')
-        own = self.backbone.state_dict()
+        own = module.state_dict()
         missing = sorted(set(own) - set(sub))
         unexpected = sorted(k for k in set(sub) - set(own)
                             if k not in self.ignore_keys)
         if missing or unexpected:
             raise KeyError(
                 f'{checkpoint} (prefix {prefix!r}) does not fit the probe '
-                f'backbone: missing {missing[:8]}{"..." if len(missing) > 8 else ""}, '  # noqa: E501
+                f'{type(module).__name__}: missing {missing[:8]}{"..." if len(missing) > 8 else ""}, '  # noqa: E501
                 f'unexpected {unexpected[:8]}'
                 f'{"..." if len(unexpected) > 8 else ""}')
         shapes = [k for k in own if own[k].shape != sub[k].shape]
@@ -276,21 +315,25 @@ class EquivarianceProbe(BaseModel):
             k = shapes[0]
             raise ValueError(
                 f'{checkpoint}: {prefix}{k} has shape {tuple(sub[k].shape)}, '
-                f'the backbone expects {tuple(own[k].shape)}')
-        self.backbone.load_state_dict({k: sub[k] for k in own})
-        print_log(f'EquivarianceProbe: loaded {len(own)} backbone tensors '
+                f'the probe expects {tuple(own[k].shape)}')
+        module.load_state_dict({k: sub[k] for k in own})
+        print_log(f'EquivarianceProbe: loaded {len(own)} '
+                  f'{"backbone" if module is self.backbone else "neck"} '
+                  'tensors '
                   f'from {checkpoint} (prefix {prefix!r})', logger='current')
 
     def train(self, mode: bool = True) -> 'EquivarianceProbe':
         super().train(mode)
         self.backbone.eval()  # frozen: no dropout / BN updates
+        if self.neck is not None:
+            self.neck.eval()
         return self
 
     # ---------------------------------------------------------- features
     @torch.no_grad()
     def _backbone_features(self, images: torch.Tensor) -> torch.Tensor:
         step = self.chunk_size or images.shape[0]
-        parts = [pool_features(self.backbone(images[i:i + step]),
+        parts = [pool_features(self._frozen_forward(images[i:i + step]),
                                self.feature, self.num_extra_tokens,
                                self.channels)
                  for i in range(0, images.shape[0], step)]

@@ -223,6 +223,9 @@ def test_pool_features_by_hand():
         2, 4, 2, 2)
     gap = pool_features((maps, ), 'gap', channels=(2, 4))
     torch.testing.assert_close(gap, maps[:, 2:].mean(dim=(2, 3)))
+    torch.testing.assert_close(pool_features(maps, 'auto'),
+                               maps.mean(dim=(2, 3)))
+    torch.testing.assert_close(pool_features(tokens, 'auto'), tokens[:, 0])
     with pytest.raises(ValueError, match="feature='gap'"):
         pool_features(maps, 'cls')
     with pytest.raises(ValueError, match='channels'):
@@ -333,3 +336,36 @@ def test_transform_probe_preprocessor_views_targets_and_keys():
 def test_r2_helper_consistent_with_metric():
     y = np.array([[0.0, 2.0], [2.0, 4.0]])
     assert r2_sie(y, y) == 1.0
+
+
+def test_probe_on_a_frozen_neck_part(tmp_path):
+    """The method's split lives in the head: a probe on the head's output,
+    one slice of it, loaded strictly from the pretraining checkpoint."""
+    neck_cfg = dict(type='MLPNeck', in_channels=12, hidden_channels=8,
+                    out_channels=6, num_layers=2, norm_cfg=None)
+    torch.manual_seed(0)
+    src = MODELS.build(neck_cfg)
+    state = {f'teacher.neck.{k}': v for k, v in src.state_dict().items()}
+    state['teacher.backbone.scale'] = torch.full((1, ), 2.0)
+    ckpt = tmp_path / 'ssl.pth'
+    torch.save(dict(state_dict=state), ckpt)
+    model = _probe(_linear_task(3), neck=neck_cfg, channels=(4, 6),
+                   backbone_checkpoint=str(ckpt),
+                   prefix='teacher.backbone.')
+    assert model.neck_prefix == 'teacher.neck.'
+    assert model.feature_dim == 2
+    model.init_weights()
+    x = torch.randn(5, 3, 2, 2)
+    feats = model.extract_feat(dict(views=[x, x], keys=None))
+    with torch.no_grad():
+        expect = src(2.0 * x.flatten(1))[:, 4:6]
+    torch.testing.assert_close(feats[0], expect)
+    model.train()
+    assert not model.neck.training
+    assert all(not p.requires_grad for p in model.neck.parameters())
+    del state['teacher.neck.layers.2.bias']
+    torch.save(dict(state_dict=state), ckpt)
+    bad = _probe(_linear_task(3), neck=neck_cfg, channels=(4, 6),
+                 backbone_checkpoint=str(ckpt), prefix='teacher.backbone.')
+    with pytest.raises(KeyError, match=r'MLPNeck: missing \[.layers.2.bias'):
+        bad.init_weights()

@@ -17,6 +17,18 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=probe_epochs,
                     max_keep_ckpts=1))
 
+# loaders; a config adds dataset=dict(...) (test = val: held-out data)
+train_dataloader = dict(
+    batch_size=256, num_workers=8, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    worker_init_fn=dict(type='epoch_worker_init_fn'),
+    collate_fn=dict(type='default_collate'))
+val_dataloader = dict(
+    batch_size=256, num_workers=8, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'))
+test_dataloader = val_dataloader
+
 # heads (EquivarianceProbe fills in in_channels; tasks give out_channels):
 # the MLP of SIE's probes, 2d -> 1024 -> 1024 -> out, ReLU, no norm
 mlp_probe = dict(type='MLPNeck', hidden_channels=1024, num_layers=3,
