@@ -25,7 +25,7 @@ $(STAMP): setup.cfg setup.py
 install:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "[1/4] torch + build helpers"
-	$(PIP) install -q $(TORCH_PIP_ARGS) $(TORCH) 'numpy>=2,<3' cython
+	$(PIP) install -q $(TORCH_PIP_ARGS) $(TORCH) 'numpy>=2,<3' cython 'setuptools<81'
 	@echo "[2/4] chumpy (an mmpose requirement that is never imported; its setup.py imports pip, so no build isolation)"
 	$(PIP) install -q --no-build-isolation chumpy==0.70
 	@echo "[3/4] xtcocotools from source against numpy 2 (the PyPI wheel is built for numpy 1)"

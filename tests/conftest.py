@@ -14,6 +14,19 @@ DEMO_CFG = osp.join(REPO, 'configs', 'demo',
                     'resnet18_1xb32-6e_toy-shapes-32px.py')
 
 
+@pytest.fixture(autouse=True)
+def _restore_default_scope():
+    """Tests that call ``init_default_scope('mmpose')`` (etc.) leave that
+    scope current for every later test in the process; restore the scope
+    table after each test so test order does not matter."""
+    from collections import OrderedDict
+
+    from mmengine.registry import DefaultScope
+    saved = OrderedDict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict = saved
+
+
 @pytest.fixture(scope='session')
 def toy_shapes(tmp_path_factory) -> str:
     """A tiny ImageNet-layout classification set (4 classes, 32 px)."""

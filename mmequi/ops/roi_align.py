@@ -43,6 +43,13 @@ def _check_pool_mode(pool_mode: int) -> None:
     raise ValueError(f'pool_mode must be 0 (max) or 1 (avg), got {pool_mode}')
 
 
+def _kernel_dtype(dtype: torch.dtype) -> torch.dtype:
+    """torchvision's roi_align kernels have no bfloat16 version (CPU, seen
+    with torchvision 0.29): compute those in float32 and cast back (mmcv's
+    CUDA kernels accumulate in float too)."""
+    return torch.float32 if dtype == torch.bfloat16 else dtype
+
+
 def roi_align_forward(input: Tensor, rois: Tensor, output: Tensor,
                       argmax_y: Tensor, argmax_x: Tensor, *,
                       aligned_height: int, aligned_width: int,
@@ -66,8 +73,9 @@ def roi_align_forward(input: Tensor, rois: Tensor, output: Tensor,
     _check_pool_mode(pool_mode)
     if rois.size(0) == 0 or output.numel() == 0:
         return
+    dt = _kernel_dtype(input.dtype)
     out = torch.ops.torchvision.roi_align(
-        input, rois.to(input.dtype), as_c_float(spatial_scale),
+        input.to(dt), rois.to(dt), as_c_float(spatial_scale),
         aligned_height, aligned_width, sampling_ratio,
         bool(aligned))  # (R, C, PH, PW)
     output.copy_(out)
@@ -92,8 +100,9 @@ def roi_align_backward(grad_output: Tensor, rois: Tensor, argmax_y: Tensor,
     if rois.size(0) == 0 or grad_output.numel() == 0:
         return
     n, c, h, w = grad_input.shape
+    dt = _kernel_dtype(grad_input.dtype)
     grad = torch.ops.torchvision._roi_align_backward(
-        grad_output.to(grad_input.dtype), rois.to(grad_input.dtype),
+        grad_output.to(dt), rois.to(dt),
         as_c_float(spatial_scale), aligned_height, aligned_width, n, c, h, w,
         sampling_ratio, bool(aligned))  # (N, C, H, W)
-    grad_input.add_(grad)
+    grad_input.add_(grad.to(grad_input.dtype))

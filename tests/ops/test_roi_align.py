@@ -185,3 +185,22 @@ def test_roi_align_max_mode_raises():
         roi_align(x, rois, (2, 2), 1.0, 0, 'max', True)
     with pytest.raises(MMCVOpUnavailableError, match='compiled mmcv'):
         RoIAlign((2, 2), pool_mode='max')(x, rois)
+
+
+def test_roi_align_bfloat16_matches_float32():
+    """torchvision has no bf16 roi_align kernel: mmcv's RoIAlign under bf16
+    autocast (Mask R-CNN with --amp on CPU) must run and equal the float32
+    result rounded to bf16, forward and backward."""
+    torch.manual_seed(0)
+    feat = torch.randn(2, 4, 16, 16)
+    rois = torch.tensor([[0, 1.0, 2.0, 9.0, 12.0], [1, 0.5, 0.5, 15.0, 7.0]])
+    outs, grads = [], []
+    for dtype in (torch.float32, torch.bfloat16):
+        x = feat.to(dtype).detach().clone().requires_grad_()
+        out = roi_align(x, rois.to(dtype), (3, 3), 0.5, 2, 'avg', True)
+        out.float().pow(2).sum().backward()
+        assert out.dtype == dtype and x.grad.dtype == dtype
+        outs.append(out.float())
+        grads.append(x.grad.float())
+    torch.testing.assert_close(outs[1], outs[0], atol=0.05, rtol=0.02)
+    torch.testing.assert_close(grads[1], grads[0], atol=0.1, rtol=0.05)

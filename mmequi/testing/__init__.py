@@ -1,0 +1,4 @@
+"""Tiny dataset fixtures in the real on-disk formats (for tests and demos)."""
+from .ade20k import make_ade20k  # noqa: F401
+from .mpii import make_mpii  # noqa: F401
+from .coco import make_coco  # noqa: F401

@@ -1,0 +1,150 @@
+"""ADE20K UPerNet transfer configs (configs/benchmarks/mmseg): they load,
+build the right ViT, name the layer-decay constructor, run the 12-epoch
+schedule, carry no URL, and refuse to train without a backbone checkpoint."""
+import math
+import os
+import os.path as osp
+import re
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+
+from tests.conftest import REPO
+
+CFG_DIR = osp.join(REPO, 'configs', 'benchmarks', 'mmseg')
+S = osp.join(CFG_DIR, 'upernet_vit-small-p16_8xb2-12e_ade20k-512x512.py')
+L = osp.join(CFG_DIR, 'upernet_vit-large-p16_8xb2-12e_ade20k-512x512.py')
+# (config, embed dims, blocks, heads, out_indices, layer decay num_layers)
+ARCHS = [(S, 384, 12, 6, (3, 5, 7, 11)), (L, 1024, 24, 16, (7, 11, 15, 23))]
+URL = re.compile(r'[a-z][a-z0-9+.-]*://', re.I)
+
+
+def _strings(obj):
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _strings(v)
+
+
+@pytest.mark.parametrize('path,dims,depth,heads,out_indices', ARCHS)
+def test_config_builds_the_vit(path, dims, depth, heads, out_indices):
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmseg'
+    assert cfg.custom_imports == dict(imports=['mmequi'],
+                                      allow_failed_imports=False)
+    bb = cfg.model.backbone
+    assert bb.type == 'mmpretrain.VisionTransformer'
+    assert tuple(bb.out_indices) == out_indices
+    assert bb.img_size == 512 and bb.patch_size == 16
+    assert bb.out_type == 'featmap' and bb.final_norm is True
+    assert bb.init_cfg.type == 'Pretrained'
+    init_default_scope('mmseg')
+    with torch.device('meta'):  # shapes only (ViT-L: ~300M parameters)
+        model = MODELS.build(cfg.model)
+    vit = model.backbone
+    assert type(vit).__module__.startswith('mmpretrain.')
+    assert (vit.embed_dims, vit.num_layers,
+            vit.layers[0].attn.num_heads) == (dims, depth, heads)
+    assert vit.patch_resolution == (32, 32)  # 512 / 16
+    assert cfg.model.neck.in_channels == [dims] * 4
+    assert cfg.model.neck.out_channels == dims
+    assert list(cfg.model.neck.scales) == [4, 2, 1, 0.5]
+    assert cfg.model.decode_head.in_channels == [dims] * 4
+    assert cfg.model.auxiliary_head.in_channels == dims
+    assert model.decode_head.num_classes == 150
+    assert model.auxiliary_head.num_classes == 150
+    assert model.decode_head.conv_seg.out_channels == 150
+    assert cfg.model.decode_head.norm_cfg.type == 'SyncBN'
+    assert dict(cfg.model.test_cfg) == dict(
+        mode='slide', crop_size=(512, 512), stride=(341, 341))
+    ow = cfg.optim_wrapper
+    assert ow.constructor == 'ViTLayerDecayOptimWrapperConstructor'
+    assert ow.optimizer.type == 'AdamW'
+    assert ow.paramwise_cfg.num_layers == depth
+    assert 0 < ow.paramwise_cfg.layer_decay_rate < 1
+
+
+@pytest.mark.parametrize('path', [S, L])
+def test_schedule_is_12_ade20k_epochs_at_16_images(path):
+    cfg = Config.fromfile(path)
+    per_gpu = cfg.train_dataloader.batch_size
+    assert per_gpu * 8 == 16  # 8xb2
+    max_iters = 12 * math.ceil(20210 / 16)
+    assert max_iters == 15168
+    assert cfg.train_cfg.type == 'IterBasedTrainLoop'
+    assert cfg.train_cfg.max_iters == max_iters
+    assert max_iters % cfg.train_cfg.val_interval == 0
+    warm, poly = cfg.param_scheduler
+    assert (warm.type, warm.begin, warm.end) == ('LinearLR', 0, 1500)
+    assert (poly.type, poly.begin, poly.end) == ('PolyLR', 1500, max_iters)
+    assert poly.eta_min == 0 and poly.power == 1.0
+    ds = cfg.train_dataloader.dataset
+    assert ds.type == 'ADE20KDataset'
+    assert dict(ds.data_prefix) == dict(img_path='images/training',
+                                        seg_map_path='annotations/training')
+    assert cfg.val_evaluator == dict(type='IoUMetric', iou_metrics=['mIoU'])
+    for pipe in (ds.pipeline, cfg.test_dataloader.dataset.pipeline):
+        ann = [t for t in pipe if t.type == 'LoadAnnotations']
+        assert ann and ann[0].reduce_zero_label is True
+
+
+@pytest.mark.parametrize('path', [S, L])
+def test_no_url_anywhere(path):
+    cfg = Config.fromfile(path)
+    bad = [s for s in _strings(cfg.to_dict()) if URL.search(s)]
+    assert not bad, bad
+    # the files themselves, bases included (comments too)
+    for root, _, files in os.walk(CFG_DIR):
+        for name in files:
+            if name.endswith('.py'):
+                with open(osp.join(root, name)) as f:
+                    text = f.read()
+                assert not URL.search(text), name
+
+
+def test_layer_decay_groups_of_the_vit_small_config():
+    """lr of block i = lr * rate ** (12 + 1 - (i + 1)); heads get lr."""
+    from mmengine.optim import build_optim_wrapper
+    cfg = Config.fromfile(S)
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    lr = cfg.optim_wrapper.optimizer.lr
+    rate = cfg.optim_wrapper.paramwise_cfg.layer_decay_rate
+    by_param = {}
+    for group in wrapper.optimizer.param_groups:
+        for p in group['params']:
+            by_param[id(p)] = group
+    named = dict(model.named_parameters())
+    checks = {
+        'backbone.pos_embed': (lr * rate ** 13, 0.0),
+        'backbone.patch_embed.projection.weight': (lr * rate ** 13, 0.05),
+        'backbone.layers.0.attn.qkv.weight': (lr * rate ** 12, 0.05),
+        'backbone.layers.0.ln1.weight': (lr * rate ** 12, 0.0),
+        'backbone.layers.11.ffn.layers.1.weight': (lr * rate ** 1, 0.05),
+        'backbone.ln1.weight': (lr, 0.0),
+        'decode_head.conv_seg.weight': (lr, 0.05),
+        'neck.convs.0.conv.weight': (lr, 0.05),
+    }
+    for name, (want_lr, want_wd) in checks.items():
+        group = by_param[id(named[name])]
+        assert math.isclose(group['lr'], want_lr, rel_tol=1e-9), name
+        assert group['weight_decay'] == want_wd, name
+    assert len(by_param) == sum(p.requires_grad for p in named.values())
+
+
+def test_missing_checkpoint_is_an_error_not_random_init():
+    cfg = Config.fromfile(S)
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    with pytest.raises(FileNotFoundError,
+                       match='model.backbone.init_cfg.checkpoint'):
+        model.init_weights()

@@ -1,0 +1,132 @@
+"""tools/benchmarks/run_transfer_suite.sh end to end on CPU: a runner-style
+iBOT ViT-S checkpoint → exports → ADE20K UPerNet, COCO Mask R-CNN, COCO
+keypoints and MPII on tiny generated fixtures (real formats), 2 training
+iterations each, test, one table whose numbers are the test tool's."""
+import json
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmequi.testing import make_ade20k, make_coco, make_mpii
+from tests.conftest import REPO, run_tool
+
+SUITE = osp.join(REPO, 'tools', 'benchmarks', 'run_transfer_suite.sh')
+IBOT_CFG = osp.join(REPO, 'configs', 'ibot',
+                    'ibot_vit-small-p16_8xb128-amp-coslr-800e_in1k.py')
+
+
+def _loaders(task, *items):
+    return [f'{task}:{s}_dataloader.{k}' for s in ('train', 'val', 'test')
+            for k in ('num_workers=0', 'persistent_workers=False', *items)]
+
+
+def tiny_options():
+    """2 iterations at tiny sizes; no validation during training (the suite
+    tests the last checkpoint)."""
+    seg = ['model.data_preprocessor.size=(64,64)',
+           'train_dataloader.dataset.pipeline.2.scale=(256,64)',
+           'train_dataloader.dataset.pipeline.3.crop_size=(64,64)',
+           'val_dataloader.dataset.pipeline.1.scale=(256,64)',
+           'test_dataloader.dataset.pipeline.1.scale=(256,64)',
+           'model.backbone.img_size=64', 'model.test_cfg.crop_size=(64,64)',
+           'model.test_cfg.stride=(43,43)', 'train_dataloader.batch_size=2',
+           'train_cfg.max_iters=2', 'train_cfg.val_interval=100',
+           'default_hooks.checkpoint.interval=2']
+    det = ['train_dataloader.dataset.pipeline.2.scale=(128,128)',
+           'train_dataloader.dataset.pipeline.3.crop_size=(128,128)',
+           'val_dataloader.dataset.pipeline.1.scale=(128,128)',
+           'test_dataloader.dataset.pipeline.1.scale=(128,128)',
+           'model.backbone.img_size=128',
+           'model.data_preprocessor.pad_size_divisor=128',
+           'model.train_cfg.rpn_proposal.nms_pre=400',
+           'model.train_cfg.rpn_proposal.max_per_img=200',
+           'model.train_cfg.rcnn.sampler.num=64',
+           'model.test_cfg.rcnn.score_thr=0.0',
+           'train_dataloader.batch_size=2', 'train_cfg.max_epochs=1',
+           'train_cfg.val_interval=100']
+    pose = ['train_dataloader.dataset.indices=4', 'train_cfg.max_epochs=1',
+            'train_cfg.val_interval=100']
+    opts = [f'ade20k:{o}' for o in seg] + _loaders('ade20k')
+    opts += [f'coco:{o}' for o in det] + _loaders('coco')
+    for task in ('coco-pose', 'mpii'):
+        opts += [f'{task}:{o}' for o in pose] + _loaders(task, 'batch_size=2')
+    return opts + ['randomness.seed=0']
+
+
+@pytest.fixture(scope='module')
+def ibot_ckpt(tmp_path_factory):
+    from mmpretrain.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(IBOT_CFG).model)
+    path = str(tmp_path_factory.mktemp('ibot') / 'ibot_epoch_1.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=1)), path)
+    return path
+
+
+@pytest.mark.slow
+def test_suite_end_to_end(ibot_ckpt, tmp_path):
+    root = tmp_path / 'data'
+    ade = make_ade20k(str(root / 'ade'), num_train=4, num_val=2)
+    coco = make_coco(str(root / 'coco'), num_train=4, num_val=2,
+                     keypoints=True)
+    mpii = make_mpii(str(root / 'mpii'), num_train=4, num_val=2)
+    work = str(tmp_path / 'suite')
+    cmd = ['bash', SUITE, ibot_ckpt, '1', '--work-dir', work, '--name',
+           'tiny iBOT', '--data-root', f'ade20k={ade}', f'coco={coco}',
+           f'mpii={mpii}', '--cfg-options', *tiny_options()]
+    out = run_tool(cmd, timeout=1500).stdout
+    for task in ('ade20k', 'coco', 'coco-pose', 'mpii'):
+        assert f'[{task}]' in out
+
+    with open(osp.join(work, 'summary.json')) as f:
+        summary = json.load(f)
+    row = summary['metrics']
+    # the table holds exactly the test tool's metrics (scaled to %)
+    scale = {'ADE20K mIoU': ('ade20k', 'mIoU', 1),
+             'COCO AP box': ('coco', 'coco/bbox_mAP', 100),
+             'COCO AP mask': ('coco', 'coco/segm_mAP', 100),
+             'COCO keypoint AP': ('coco-pose', 'coco/AP', 100),
+             'MPII PCKh@0.5': ('mpii', 'PCK', 1)}
+    assert set(row) == set(scale)
+    for title, (task, key, mult) in scale.items():
+        with open(osp.join(work, task, 'metrics.json')) as f:
+            logged = json.load(f)['metrics'][key]
+        assert row[title] == pytest.approx(logged * mult)
+        assert 0 <= row[title] <= 100, (title, row[title])
+    with open(osp.join(work, 'summary.md')) as f:
+        table = f.read()
+    assert '| tiny iBOT |' in table and 'ADE20K mIoU' in table
+    # exports: the pose tasks got the cls-free one
+    nocls = torch.load(osp.join(work, 'backbone_nocls.pth'),
+                       weights_only=True)['state_dict']
+    assert nocls['pos_embed'].shape == (1, 196, 384)
+
+    # nothing is overwritten silently: rerunning a finished task is refused
+    again = run_tool(cmd[:4] + ['--work-dir', work, '--tasks', 'mpii'],
+                     check=False)
+    assert again.returncode != 0 and '--force' in again.stdout
+
+
+def test_dry_run_commands(tmp_path):
+    """8 GPUs → dist_train.sh/dist_test.sh, --slurm → slurm_*.sh; data roots
+    reach the loaders and the path-valued evaluator keys."""
+    ckpt = tmp_path / 'x.pth'
+    ckpt.write_bytes(b'')
+    data = tmp_path / 'coco'
+    data.mkdir()
+    out = run_tool(['bash', SUITE, str(ckpt), '8', '--dry-run', '--tasks',
+                    'coco', '--work-dir', str(tmp_path / 'w'), '--data-root',
+                    f'coco={data}']).stdout
+    assert 'dist_train.sh' in out and 'dist_test.sh' in out
+    assert f'test_evaluator.ann_file={data}/annotations/' \
+        f'instances_val2017.json' in out
+    out = run_tool(['bash', SUITE, str(ckpt), '16', '--dry-run', '--slurm',
+                    'gpu', '--tasks', 'mpii', '--arch', 'large',
+                    '--work-dir', str(tmp_path / 'w')]).stdout
+    assert 'slurm_train.sh gpu mmequi-mpii' in out
+    assert 'td-hm_vit-large-p16_8xb64-12e_mpii-256x256.py' in out
+    bad = run_tool(['bash', SUITE, str(ckpt), '8', '--tasks', 'voc'],
+                   check=False)
+    assert bad.returncode != 0 and 'voc' in bad.stdout

@@ -1,0 +1,295 @@
+"""The dense transfer suite in one command: export, fine-tune, test, table.
+
+For one pretraining checkpoint: export the backbone in the formats the
+configs need (``tools/model_converters/extract_backbone.py``), then for every
+task train with ``tools/train.py`` (1 process), ``tools/dist_train.sh`` (N
+processes) or ``tools/slurm_train.sh`` (``--slurm PARTITION``), test the last
+checkpoint with the matching test tool, and collect the metrics into
+``WORK_DIR/summary.md`` (+ ``summary.json``)::
+
+    tools/benchmarks/run_transfer_suite.sh CKPT 8 \\
+        --data-root ade20k=data/ade/ADEChallengeData2016 coco=data/coco \\
+        mpii=data/mpii
+    GPUS_PER_NODE=8 tools/benchmarks/run_transfer_suite.sh CKPT 16 \\
+        --slurm gpu --arch large
+
+Tasks (``--tasks``): ``ade20k`` (UPerNet, mIoU), ``coco`` (Mask R-CNN,
+box/mask AP), ``coco-pose`` (ViTPose-style top-down heatmaps, AP), ``mpii``
+(PCKh). A task whose work directory exists is refused unless ``--force``
+(nothing is overwritten silently); the table is built from every task's
+``metrics.json`` present in the work directory, so a task can be rerun
+alone.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shlex
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional, Sequence
+
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+TOOLS = osp.join(REPO, 'tools')
+BENCH = osp.join(REPO, 'configs', 'benchmarks')
+
+#: task -> config (``{arch}`` = small|large), export kind, metrics shown
+#: (column title, logged key, scale), evaluator keys that hold paths under
+#: the data root (resolved when the config is read, so they must be set too)
+TASKS: Dict[str, dict] = {
+    'ade20k': dict(
+        config='mmseg/upernet_vit-{arch}-p16_8xb2-12e_ade20k-512x512.py',
+        export='cls', metrics=[('ADE20K mIoU', 'mIoU', 1.0)],
+        root_keys={}),
+    'coco': dict(
+        config='mmdet/mask-rcnn_vit-{arch}-p16_simplefpn_8xb2-1x_coco.py',
+        export='cls',
+        metrics=[('COCO AP box', 'coco/bbox_mAP', 100.0),
+                 ('COCO AP mask', 'coco/segm_mAP', 100.0)],
+        root_keys={
+            'val_evaluator.ann_file': 'annotations/instances_val2017.json',
+            'test_evaluator.ann_file': 'annotations/instances_val2017.json'}),
+    'coco-pose': dict(
+        config='mmpose/td-hm_vit-{arch}-p16_8xb64-12e_coco-256x192.py',
+        export='nocls', metrics=[('COCO keypoint AP', 'coco/AP', 100.0)],
+        root_keys={
+            'val_evaluator.ann_file':
+                'annotations/person_keypoints_val2017.json',
+            'test_evaluator.ann_file':
+                'annotations/person_keypoints_val2017.json'}),
+    'mpii': dict(
+        config='mmpose/td-hm_vit-{arch}-p16_8xb64-12e_mpii-256x256.py',
+        export='nocls', metrics=[('MPII PCKh@0.5', 'PCK', 1.0)],
+        root_keys={
+            'val_dataloader.dataset.headbox_file':
+                'annotations/mpii_gt_val.mat',
+            'test_dataloader.dataset.headbox_file':
+                'annotations/mpii_gt_val.mat'}),
+}
+#: the data-root name each task reads (coco and coco-pose share COCO)
+DATASET_OF = {'ade20k': 'ade20k', 'coco': 'coco', 'coco-pose': 'coco',
+              'mpii': 'mpii'}
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Export a backbone, fine-tune and test it on the dense '
+        'transfer suite, and tabulate the metrics')
+    parser.add_argument('checkpoint', help='pretraining checkpoint (mmequi, '
+                        'official iBOT/DINO, timm)')
+    parser.add_argument('gpus', type=int, help='processes (GPUs) per task')
+    parser.add_argument('--slurm', metavar='PARTITION',
+                        help='run every job with tools/slurm_train.sh / '
+                        'slurm_test.sh on this partition (GPUS_PER_NODE, '
+                        'CPUS_PER_TASK, SRUN_ARGS are passed through)')
+    parser.add_argument('--arch', choices=['small', 'large'],
+                        default='small', help='ViT-S/16 or ViT-L/16 configs')
+    parser.add_argument('--tasks', default=','.join(TASKS),
+                        help=f'comma-separated subset of {list(TASKS)}')
+    parser.add_argument('--source', choices=['teacher', 'student'],
+                        default='teacher')
+    parser.add_argument('--work-dir', help='default: work_dirs/transfer/'
+                        '<checkpoint name>')
+    parser.add_argument('--name', help='row name in the table (default: '
+                        'the checkpoint file name)')
+    parser.add_argument('--data-root', nargs='+', default=[],
+                        metavar='DATASET=PATH',
+                        help='ade20k=..., coco=..., mpii=... (default: the '
+                        "configs' data/ folders)")
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        metavar='[TASK:]KEY=VALUE',
+                        help='extra config options, for every task or, with '
+                        'a TASK: prefix, for one')
+    parser.add_argument('--force', action='store_true',
+                        help='rerun tasks whose work directory exists')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='print the commands only')
+    args = parser.parse_args(argv)
+    args.tasks = [t for t in args.tasks.split(',') if t]
+    unknown = sorted(set(args.tasks) - set(TASKS))
+    if unknown:
+        parser.error(f'unknown tasks {unknown}; choose from {list(TASKS)}')
+    if args.gpus < 1:
+        parser.error('GPUS must be >= 1')
+    return args
+
+
+def _parse_roots(items: List[str]) -> Dict[str, str]:
+    roots = {}
+    for item in items:
+        name, sep, path = item.partition('=')
+        if not sep or name not in DATASET_OF.values():
+            raise SystemExit(f'--data-root {item!r}: expected DATASET=PATH '
+                             f'with DATASET in '
+                             f'{sorted(set(DATASET_OF.values()))}')
+        if not osp.isdir(path):
+            raise SystemExit(f'--data-root {item!r}: {path} is not a '
+                             f'directory')
+        roots[name] = osp.abspath(path)
+    return roots
+
+
+def task_options(task: str, roots: Dict[str, str],
+                 extra: List[str]) -> List[str]:
+    """--cfg-options of one task: data root paths + the user's options."""
+    opts = []
+    root = roots.get(DATASET_OF[task])
+    if root is not None:
+        for split in ('train', 'val', 'test'):
+            opts.append(f'{split}_dataloader.dataset.data_root={root}')
+        for key, rel in TASKS[task]['root_keys'].items():
+            opts.append(f'{key}={osp.join(root, rel)}')
+    for item in extra:
+        prefix, sep, rest = item.partition(':')
+        if sep and prefix in TASKS and '=' not in prefix:
+            if prefix == task:
+                opts.append(rest)
+        else:
+            opts.append(item)
+    return opts
+
+
+def _launch(tool: str, positional: List[str], rest: List[str],
+            args: argparse.Namespace, job: str) -> List[str]:
+    """The command line of train.py/test.py for the chosen launcher."""
+    if args.slurm:
+        script = 'slurm_train.sh' if tool == 'train' else 'slurm_test.sh'
+        return [osp.join(TOOLS, script), args.slurm, job, *positional, *rest]
+    if args.gpus == 1:
+        return [sys.executable, osp.join(TOOLS, f'{tool}.py'), *positional,
+                *rest]
+    script = 'dist_train.sh' if tool == 'train' else 'dist_test.sh'
+    return [osp.join(TOOLS, script), *positional, str(args.gpus), *rest]
+
+
+def run(cmd: List[str], args: argparse.Namespace, log: str) -> None:
+    line = ' '.join(shlex.quote(c) for c in cmd)
+    print(f'$ {line}', flush=True)
+    if args.dry_run:
+        return
+    env = dict(os.environ, PYTHON=sys.executable)
+    if args.slurm:
+        env['GPUS'] = str(args.gpus)
+    start = time.time()
+    with open(log, 'a') as f:
+        f.write(f'$ {line}\n')
+        f.flush()
+        proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=f,
+                              stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        with open(log) as f:
+            tail = f.read()[-4000:]
+        raise SystemExit(f'failed ({proc.returncode}) after '
+                         f'{time.time() - start:.0f} s: {line}\n'
+                         f'--- last lines of {log} ---\n{tail}')
+    print(f'  done in {time.time() - start:.0f} s (log: {log})', flush=True)
+
+
+def export(args: argparse.Namespace, work_dir: str, kinds: set) -> dict:
+    out = {}
+    for kind in sorted(kinds):
+        path = osp.join(work_dir, f'backbone_{kind}.pth')
+        cmd = [sys.executable,
+               osp.join(TOOLS, 'model_converters', 'extract_backbone.py'),
+               args.checkpoint, path, '--source', args.source, '--force']
+        if kind == 'nocls':
+            cmd.append('--drop-cls-token')
+        run(cmd, args, osp.join(work_dir, 'export.log'))
+        out[kind] = path
+    return out
+
+
+def run_task(task: str, args: argparse.Namespace, work_dir: str,
+             backbones: dict, roots: Dict[str, str]) -> None:
+    spec = TASKS[task]
+    config = osp.join(BENCH, spec['config'].format(arch=args.arch))
+    task_dir = osp.join(work_dir, task)
+    os.makedirs(task_dir, exist_ok=True)
+    log = osp.join(task_dir, 'suite.log')
+    opts = [f'model.backbone.init_cfg.checkpoint='
+            f'{backbones[spec["export"]]}',
+            *task_options(task, roots, args.cfg_options)]
+    print(f'[{task}] {osp.relpath(config, REPO)}', flush=True)
+    run(_launch('train', [config], ['--work-dir', task_dir,
+                                    '--cfg-options', *opts],
+                args, f'mmequi-{task}'), args, log)
+    last = osp.join(task_dir, 'last_checkpoint')
+    if args.dry_run:
+        ckpt = osp.join(task_dir, '<last checkpoint>')
+    else:
+        if not osp.isfile(last):
+            raise SystemExit(f'{task}: training wrote no {last}')
+        with open(last) as f:
+            ckpt = f.read().strip()
+    metrics = osp.join(task_dir, 'metrics.json')
+    run(_launch('test', [config, ckpt],
+                ['--work-dir', osp.join(task_dir, 'test'), '--metrics-out',
+                 metrics, '--cfg-options', *opts], args, f'mmequi-{task}'),
+        args, log)
+
+
+def collect(work_dir: str, name: str) -> dict:
+    """Metrics of every finished task in ``work_dir`` → table row."""
+    row = {}
+    for task, spec in TASKS.items():
+        path = osp.join(work_dir, task, 'metrics.json')
+        if not osp.isfile(path):
+            continue
+        with open(path) as f:
+            logged = json.load(f)['metrics']
+        for title, key, scale in spec['metrics']:
+            if key not in logged:
+                raise KeyError(f'{path}: no metric {key!r} (has '
+                               f'{sorted(logged)})')
+            row[title] = logged[key] * scale
+    return {'name': name, 'metrics': row}
+
+
+def markdown(rows: List[dict]) -> str:
+    titles = [t for spec in TASKS.values() for t, _, _ in spec['metrics']]
+    lines = ['| method | ' + ' | '.join(titles) + ' |',
+             '|---|' + '---:|' * len(titles)]
+    for row in rows:
+        cells = [f'{row["metrics"][t]:.2f}' if t in row['metrics'] else '–'
+                 for t in titles]
+        lines.append(f'| {row["name"]} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        raise SystemExit(f'{args.checkpoint}: no such checkpoint file')
+    roots = _parse_roots(args.data_root)
+    stem = osp.splitext(osp.basename(args.checkpoint))[0]
+    work_dir = osp.abspath(args.work_dir or
+                           osp.join('work_dirs', 'transfer', stem))
+    for task in args.tasks:
+        task_dir = osp.join(work_dir, task)
+        if osp.exists(task_dir) and not args.force and not args.dry_run:
+            raise SystemExit(f'{task_dir} exists (an earlier run of {task}); '
+                             f'pass --force to rerun it or --tasks to skip '
+                             f'it')
+    os.makedirs(work_dir, exist_ok=True)
+    backbones = export(args, work_dir,
+                       {TASKS[t]['export'] for t in args.tasks})
+    for task in args.tasks:
+        run_task(task, args, work_dir, backbones, roots)
+    if args.dry_run:
+        return {}
+    row = collect(work_dir, args.name or stem)
+    row.update(arch=args.arch, checkpoint=osp.abspath(args.checkpoint),
+               source=args.source)
+    with open(osp.join(work_dir, 'summary.json'), 'w') as f:
+        json.dump(row, f, indent=2)
+    table = markdown([row])
+    with open(osp.join(work_dir, 'summary.md'), 'w') as f:
+        f.write(f'# Dense transfer, ViT-{args.arch[0].upper()}/16, '
+                f'{args.source} of {args.checkpoint}\n\n{table}')
+    print('\n' + table, flush=True)
+    return row
+
+
+if __name__ == '__main__':
+    main()
