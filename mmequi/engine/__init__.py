@@ -3,6 +3,7 @@ from .hooks import (DistillationTeacherHook, EpochSeedHook,
 from .optimizers import (SSLAmpOptimWrapper, SSLOptimWrapper,
                          SSLOptimWrapperConstructor)
 from .schedulers import CosineAnnealingWeightDecay
+from . import runner  # noqa: F401,E402  (KNNTestLoop into mmpretrain LOOPS)
 
 __all__ = [
     'EpochSeedHook', 'PrecisionLoggerHook', 'epoch_worker_init_fn',

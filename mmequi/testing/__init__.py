@@ -2,3 +2,4 @@
 from .ade20k import make_ade20k  # noqa: F401
 from .mpii import make_mpii  # noqa: F401
 from .coco import make_coco  # noqa: F401
+from .classification import make_classification_fixture  # noqa: F401

@@ -73,7 +73,8 @@ def test_suite_end_to_end(ibot_ckpt, tmp_path):
                      keypoints=True)
     mpii = make_mpii(str(root / 'mpii'), num_train=4, num_val=2)
     work = str(tmp_path / 'suite')
-    cmd = ['bash', SUITE, ibot_ckpt, '1', '--work-dir', work, '--name',
+    cmd = ['bash', SUITE, ibot_ckpt, '1', '--tasks',
+           'ade20k,coco,coco-pose,mpii', '--work-dir', work, '--name',
            'tiny iBOT', '--data-root', f'ade20k={ade}', f'coco={coco}',
            f'mpii={mpii}', '--cfg-options', *tiny_options()]
     out = run_tool(cmd, timeout=1500).stdout
@@ -130,3 +131,65 @@ def test_dry_run_commands(tmp_path):
     bad = run_tool(['bash', SUITE, str(ckpt), '8', '--tasks', 'voc'],
                    check=False)
     assert bad.returncode != 0 and 'voc' in bad.stdout
+
+
+def cls_homography_options():
+    """Tiny sizes for the homography, k-NN and linear-probe tasks (pipeline
+    indices of their configs: 1 = resize / random crop, 2 = centre crop)."""
+    hom = ['model.backbone.img_size=32',
+           'model.data_preprocessor.input_size=32', 'model.offset_scale=8.0',
+           'train_cfg.max_epochs=1', 'train_cfg.val_interval=100']
+    for split in ('train', 'val', 'test'):
+        hom += [f'{split}_dataloader.dataset.img_scale=(80,60)',
+                f'{split}_dataloader.dataset.patch_size=32',
+                f'{split}_dataloader.dataset.rho=8',
+                f'{split}_dataloader.batch_size=2']
+    knn = ['model.backbone.img_size=32', 'test_evaluator.k=5',
+           'test_dataloader.dataset.pipeline.1.scale=32',
+           'test_dataloader.dataset.pipeline.2.crop_size=32',
+           'test_cfg.bank_dataloader.dataset.pipeline.1.scale=32',
+           'test_cfg.bank_dataloader.dataset.pipeline.2.crop_size=32',
+           'test_cfg.bank_dataloader.num_workers=0',
+           'test_dataloader.num_workers=0',
+           'test_dataloader.persistent_workers=False']
+    linear = ['model.backbone.img_size=32', 'train_cfg.max_epochs=1',
+              'train_cfg.val_interval=100',
+              'train_dataloader.dataset.pipeline.1.scale=32',
+              'val_dataloader.dataset.pipeline.1.scale=32',
+              'val_dataloader.dataset.pipeline.2.crop_size=32',
+              'test_dataloader.dataset.pipeline.1.scale=32',
+              'test_dataloader.dataset.pipeline.2.crop_size=32',
+              'train_dataloader.batch_size=2']
+    opts = [f'homography:{o}' for o in hom] + _loaders('homography')
+    opts += [f'knn-in1k:{o}' for o in knn]
+    opts += [f'linear-in1k:{o}' for o in linear] + _loaders('linear-in1k')
+    return opts + ['randomness.seed=0']
+
+
+@pytest.mark.slow
+def test_suite_homography_knn_linear(ibot_ckpt, tmp_path):
+    """Issue 7's tasks in the same runner and table: S-COCO homography on
+    COCO's image folders, ImageNet k-NN on the pretraining checkpoint
+    itself (teacher), ImageNet linear probe on the export."""
+    from mmequi.testing import make_classification_fixture
+    root = tmp_path / 'data'
+    coco = make_coco(str(root / 'coco'), num_train=4, num_val=2)
+    imagenet = make_classification_fixture('imagenet',
+                                           str(root / 'imagenet'))
+    work = str(tmp_path / 'suite')
+    out = run_tool(['bash', SUITE, ibot_ckpt, '1', '--tasks',
+                    'homography,knn-in1k,linear-in1k', '--work-dir', work,
+                    '--data-root', f'coco={coco}', f'imagenet={imagenet}',
+                    '--cfg-options', *cls_homography_options()],
+                   timeout=1200).stdout
+    assert 'backbone_nocls' not in out  # only the exports these tasks need
+    with open(osp.join(work, 'summary.json')) as f:
+        row = json.load(f)['metrics']
+    assert set(row) == {'S-COCO corner error (px)', 'ImageNet k-NN',
+                        'ImageNet linear'}
+    assert row['S-COCO corner error (px)'] > 0
+    assert 0 <= row['ImageNet k-NN'] <= 100
+    assert 0 <= row['ImageNet linear'] <= 100
+    with open(osp.join(work, 'knn-in1k', 'suite.log')) as f:
+        log = f.read()
+    assert 'loaded the teacher backbone' in log

@@ -13,9 +13,13 @@ checkpoint with the matching test tool, and collect the metrics into
     GPUS_PER_NODE=8 tools/benchmarks/run_transfer_suite.sh CKPT 16 \\
         --slurm gpu --arch large
 
-Tasks (``--tasks``): ``ade20k`` (UPerNet, mIoU), ``coco`` (Mask R-CNN,
-box/mask AP), ``coco-pose`` (ViTPose-style top-down heatmaps, AP), ``mpii``
-(PCKh). A task whose work directory exists is refused unless ``--force``
+Tasks (``--tasks``; default: the first seven): ``ade20k`` (UPerNet, mIoU),
+``coco`` (Mask R-CNN, box/mask AP), ``coco-pose`` (ViTPose-style top-down
+heatmaps, AP), ``mpii`` (PCKh), ``homography`` (S-COCO, mean corner error
+in px), ``knn-in1k`` (k-NN top-1, test only, on the pretraining checkpoint
+itself), ``linear-in1k`` (linear probe top-1), and with ``--tasks all`` or
+by name ``linear-<ds>`` / ``finetune-<ds>`` for ds in cifar10, cifar100,
+aircraft, pets, food101, flowers102, inat18 (and ``finetune-in1k``). A task whose work directory exists is refused unless ``--force``
 (nothing is overwritten silently); the table is built from every task's
 ``metrics.json`` present in the work directory, so a task can be rerun
 alone.
@@ -34,26 +38,28 @@ REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 TOOLS = osp.join(REPO, 'tools')
 BENCH = osp.join(REPO, 'configs', 'benchmarks')
 
-#: task -> config (``{arch}`` = small|large), export kind, metrics shown
-#: (column title, logged key, scale), evaluator keys that hold paths under
-#: the data root (resolved when the config is read, so they must be set too)
+#: task -> config (``{arch}`` = small|large), export kind ('cls', 'nocls' or
+#: None: the pretraining checkpoint itself, test only), metrics shown
+#: (column title, logged key, scale), the data-root name it reads, and keys
+#: that hold paths under the data root (resolved when the config is read,
+#: so they must be set too)
 TASKS: Dict[str, dict] = {
     'ade20k': dict(
         config='mmseg/upernet_vit-{arch}-p16_8xb2-12e_ade20k-512x512.py',
         export='cls', metrics=[('ADE20K mIoU', 'mIoU', 1.0)],
-        root_keys={}),
+        dataset='ade20k', root_keys={}),
     'coco': dict(
         config='mmdet/mask-rcnn_vit-{arch}-p16_simplefpn_8xb2-1x_coco.py',
         export='cls',
         metrics=[('COCO AP box', 'coco/bbox_mAP', 100.0),
                  ('COCO AP mask', 'coco/segm_mAP', 100.0)],
-        root_keys={
+        dataset='coco', root_keys={
             'val_evaluator.ann_file': 'annotations/instances_val2017.json',
             'test_evaluator.ann_file': 'annotations/instances_val2017.json'}),
     'coco-pose': dict(
         config='mmpose/td-hm_vit-{arch}-p16_8xb64-12e_coco-256x192.py',
         export='nocls', metrics=[('COCO keypoint AP', 'coco/AP', 100.0)],
-        root_keys={
+        dataset='coco', root_keys={
             'val_evaluator.ann_file':
                 'annotations/person_keypoints_val2017.json',
             'test_evaluator.ann_file':
@@ -61,15 +67,48 @@ TASKS: Dict[str, dict] = {
     'mpii': dict(
         config='mmpose/td-hm_vit-{arch}-p16_8xb64-12e_mpii-256x256.py',
         export='nocls', metrics=[('MPII PCKh@0.5', 'PCK', 1.0)],
-        root_keys={
+        dataset='mpii', root_keys={
             'val_dataloader.dataset.headbox_file':
                 'annotations/mpii_gt_val.mat',
             'test_dataloader.dataset.headbox_file':
                 'annotations/mpii_gt_val.mat'}),
+    'homography': dict(
+        config='homography/homography_vit-{arch}-p16_8xb64-12e_s-coco.py',
+        export='cls',
+        metrics=[('S-COCO corner error (px)', 'homography/mace', 1.0)],
+        dataset='coco', root_keys={}),
+    'knn-in1k': dict(
+        config='classification/knn_vit-{arch}-p16_8xb128_in1k.py',
+        export=None, metrics=[('ImageNet k-NN', 'knn/top1', 1.0)],
+        dataset='imagenet',
+        root_keys={'test_cfg.bank_dataloader.dataset.data_root': ''}),
 }
-#: the data-root name each task reads (coco and coco-pose share COCO)
-DATASET_OF = {'ade20k': 'ade20k', 'coco': 'coco', 'coco-pose': 'coco',
-              'mpii': 'mpii'}
+#: linear probe (20 epochs) and fine-tuning (50 epochs) per dataset
+#: (configs/benchmarks/classification/; ViT-L configs exist for ImageNet)
+CLS_DATASETS = {'in1k': ('imagenet', 'ImageNet'),
+                'cifar10': ('cifar10', 'CIFAR-10'),
+                'cifar100': ('cifar100', 'CIFAR-100'),
+                'aircraft': ('aircraft', 'Aircraft'),
+                'pets': ('pets', 'Pets'), 'food101': ('food101', 'Food-101'),
+                'flowers102': ('flowers102', 'Flowers'),
+                'inat18': ('inat18', 'iNat18')}
+for _ds, (_root, _title) in CLS_DATASETS.items():
+    TASKS[f'linear-{_ds}'] = dict(
+        config=f'classification/linear_vit-{{arch}}-p16_8xb128-20e_{_ds}.py',
+        export='cls', metrics=[(f'{_title} linear', 'accuracy/top1', 1.0)],
+        dataset=_root, root_keys={})
+    TASKS[f'finetune-{_ds}'] = dict(
+        config=f'classification/finetune_vit-{{arch}}-p16_8xb128-50e_'
+        f'{_ds}.py',
+        export='cls',
+        metrics=[(f'{_title} fine-tune', 'accuracy/top1', 1.0)],
+        dataset=_root, root_keys={})
+#: what ``--tasks`` defaults to: the paper's dense suite, homography and
+#: ImageNet k-NN / linear (``--tasks all`` adds every other linear probe and
+#: every fine-tuning)
+DEFAULT_TASKS = ('ade20k', 'coco', 'coco-pose', 'mpii', 'homography',
+                 'knn-in1k', 'linear-in1k')
+DATASETS = sorted({spec['dataset'] for spec in TASKS.values()})
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -85,8 +124,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'CPUS_PER_TASK, SRUN_ARGS are passed through)')
     parser.add_argument('--arch', choices=['small', 'large'],
                         default='small', help='ViT-S/16 or ViT-L/16 configs')
-    parser.add_argument('--tasks', default=','.join(TASKS),
-                        help=f'comma-separated subset of {list(TASKS)}')
+    parser.add_argument('--tasks', default=','.join(DEFAULT_TASKS),
+                        help=f'comma-separated tasks, or "all" (default: '
+                        f'{",".join(DEFAULT_TASKS)}); choose from '
+                        f'{list(TASKS)}')
     parser.add_argument('--source', choices=['teacher', 'student'],
                         default='teacher')
     parser.add_argument('--work-dir', help='default: work_dirs/transfer/'
@@ -95,8 +136,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'the checkpoint file name)')
     parser.add_argument('--data-root', nargs='+', default=[],
                         metavar='DATASET=PATH',
-                        help='ade20k=..., coco=..., mpii=... (default: the '
-                        "configs' data/ folders)")
+                        help=f'DATASET in {DATASETS} (default: the '
+                        f"configs' data/ folders)")
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         metavar='[TASK:]KEY=VALUE',
                         help='extra config options, for every task or, with '
@@ -106,7 +147,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--dry-run', action='store_true',
                         help='print the commands only')
     args = parser.parse_args(argv)
-    args.tasks = [t for t in args.tasks.split(',') if t]
+    args.tasks = list(TASKS) if args.tasks == 'all' else \
+        [t for t in args.tasks.split(',') if t]
     unknown = sorted(set(args.tasks) - set(TASKS))
     if unknown:
         parser.error(f'unknown tasks {unknown}; choose from {list(TASKS)}')
@@ -119,10 +161,9 @@ def _parse_roots(items: List[str]) -> Dict[str, str]:
     roots = {}
     for item in items:
         name, sep, path = item.partition('=')
-        if not sep or name not in DATASET_OF.values():
+        if not sep or name not in DATASETS:
             raise SystemExit(f'--data-root {item!r}: expected DATASET=PATH '
-                             f'with DATASET in '
-                             f'{sorted(set(DATASET_OF.values()))}')
+                             f'with DATASET in {DATASETS}')
         if not osp.isdir(path):
             raise SystemExit(f'--data-root {item!r}: {path} is not a '
                              f'directory')
@@ -134,12 +175,14 @@ def task_options(task: str, roots: Dict[str, str],
                  extra: List[str]) -> List[str]:
     """--cfg-options of one task: data root paths + the user's options."""
     opts = []
-    root = roots.get(DATASET_OF[task])
+    root = roots.get(TASKS[task]['dataset'])
     if root is not None:
-        for split in ('train', 'val', 'test'):
+        splits = ('train', 'val', 'test') if TASKS[task]['export'] \
+            else ('test',)  # test-only configs have no train/val loaders
+        for split in splits:
             opts.append(f'{split}_dataloader.dataset.data_root={root}')
         for key, rel in TASKS[task]['root_keys'].items():
-            opts.append(f'{key}={osp.join(root, rel)}')
+            opts.append(f'{key}={osp.join(root, rel) if rel else root}')
     for item in extra:
         prefix, sep, rest = item.partition(':')
         if sep and prefix in TASKS and '=' not in prefix:
@@ -200,28 +243,41 @@ def export(args: argparse.Namespace, work_dir: str, kinds: set) -> dict:
     return out
 
 
+def task_config(task: str, arch: str) -> str:
+    config = osp.join(BENCH, TASKS[task]['config'].format(arch=arch))
+    if not osp.isfile(config):
+        raise SystemExit(f'{task}: no ViT-{arch} config {config}')
+    return config
+
+
 def run_task(task: str, args: argparse.Namespace, work_dir: str,
              backbones: dict, roots: Dict[str, str]) -> None:
+    """Train (unless the task is test-only) and test one task; the test
+    tool writes ``WORK_DIR/TASK/metrics.json``."""
     spec = TASKS[task]
-    config = osp.join(BENCH, spec['config'].format(arch=args.arch))
+    config = task_config(task, args.arch)
     task_dir = osp.join(work_dir, task)
     os.makedirs(task_dir, exist_ok=True)
     log = osp.join(task_dir, 'suite.log')
-    opts = [f'model.backbone.init_cfg.checkpoint='
-            f'{backbones[spec["export"]]}',
-            *task_options(task, roots, args.cfg_options)]
+    opts = task_options(task, roots, args.cfg_options)
     print(f'[{task}] {osp.relpath(config, REPO)}', flush=True)
-    run(_launch('train', [config], ['--work-dir', task_dir,
-                                    '--cfg-options', *opts],
-                args, f'mmequi-{task}'), args, log)
-    last = osp.join(task_dir, 'last_checkpoint')
-    if args.dry_run:
-        ckpt = osp.join(task_dir, '<last checkpoint>')
+    if spec['export'] is None:  # k-NN: loads the pretraining checkpoint
+        ckpt = osp.abspath(args.checkpoint)
+        opts.append(f'test_cfg.load_backbone={args.source}')
     else:
-        if not osp.isfile(last):
-            raise SystemExit(f'{task}: training wrote no {last}')
-        with open(last) as f:
-            ckpt = f.read().strip()
+        opts.insert(0, f'model.backbone.init_cfg.checkpoint='
+                    f'{backbones[spec["export"]]}')
+        run(_launch('train', [config], ['--work-dir', task_dir,
+                                        '--cfg-options', *opts],
+                    args, f'mmequi-{task}'), args, log)
+        last = osp.join(task_dir, 'last_checkpoint')
+        if args.dry_run:
+            ckpt = osp.join(task_dir, '<last checkpoint>')
+        else:
+            if not osp.isfile(last):
+                raise SystemExit(f'{task}: training wrote no {last}')
+            with open(last) as f:
+                ckpt = f.read().strip()
     metrics = osp.join(task_dir, 'metrics.json')
     run(_launch('test', [config, ckpt],
                 ['--work-dir', osp.join(task_dir, 'test'), '--metrics-out',
@@ -247,7 +303,10 @@ def collect(work_dir: str, name: str) -> dict:
 
 
 def markdown(rows: List[dict]) -> str:
-    titles = [t for spec in TASKS.values() for t, _, _ in spec['metrics']]
+    """One row per method; columns: the metrics any row has, in TASKS
+    order."""
+    titles = [t for spec in TASKS.values() for t, _, _ in spec['metrics']
+              if any(t in row['metrics'] for row in rows)]
     lines = ['| method | ' + ' | '.join(titles) + ' |',
              '|---|' + '---:|' * len(titles)]
     for row in rows:
@@ -272,8 +331,10 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
                              f'pass --force to rerun it or --tasks to skip '
                              f'it')
     os.makedirs(work_dir, exist_ok=True)
+    for task in args.tasks:
+        task_config(task, args.arch)  # all configs exist before any job
     backbones = export(args, work_dir,
-                       {TASKS[t]['export'] for t in args.tasks})
+                       {TASKS[t]['export'] for t in args.tasks} - {None})
     for task in args.tasks:
         run_task(task, args, work_dir, backbones, roots)
     if args.dry_run:

@@ -1,11 +1,12 @@
 from .distillation_teacher_hook import (DistillationTeacherHook,
                                         cosine_momentum, warmup_temperature)
 from .epoch_seed_hook import EpochSeedHook, epoch_worker_init_fn
+from .online_probe_hook import OnlineProbeHook
 from .precision_logger_hook import PrecisionLoggerHook
 from .recon_visualization_hook import ReconVisualizationHook
 
 __all__ = [
     'EpochSeedHook', 'epoch_worker_init_fn', 'PrecisionLoggerHook',
     'DistillationTeacherHook', 'cosine_momentum', 'warmup_temperature',
-    'ReconVisualizationHook'
+    'ReconVisualizationHook', 'OnlineProbeHook'
 ]

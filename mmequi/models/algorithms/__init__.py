@@ -7,3 +7,8 @@ __all__ = ['iBOT', 'iBOTEquiRecon', 'VICRegEquiRecon']
 from .sie import SIE  # noqa: E402
 
 __all__ += ['SIE']
+
+from .homography_estimator import (  # noqa: E402
+    HomographyDataPreprocessor, HomographyEstimator)
+
+__all__ += ['HomographyEstimator', 'HomographyDataPreprocessor']

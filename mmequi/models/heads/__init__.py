@@ -6,3 +6,7 @@ __all__ = ['ReconDecoder', 'CrossAttnReconDecoder']
 from .hypernet_predictor import HypernetPredictor  # noqa: E402
 
 __all__ += ['HypernetPredictor']
+
+from .homography_head import HomographyHead  # noqa: E402
+
+__all__ += ['HomographyHead']

@@ -1,5 +1,6 @@
 from .ibot_neck import WeightNormLinear, iBOTNeck
 from .mlp_neck import MLPNeck
 from .simple_fpn import SimpleFPN
+from .vit_linear_features import ViTLinearFeatures  # noqa: F401
 
 __all__ = ['iBOTNeck', 'WeightNormLinear', 'MLPNeck', 'SimpleFPN']
