@@ -10,7 +10,7 @@
 # (extract_backbone.py --drop-cls-token; pos_embed 14x14 is resized to
 # 16x16 on loading).
 _base_ = [
-    '_base_/default_runtime.py', '_base_/schedule_adamw-layer-decay_12e.py',
+    '_base_/default_runtime.py', '_base_/schedule_adamw-layer-decay_12e_mpii.py',
     '_base_/models/vitpose_vit-small-p16.py',
     '_base_/datasets/mpii_topdown-256x256.py'
 ]
@@ -25,20 +25,5 @@ model = dict(
     head=dict(out_channels=_base_.num_keypoints, decoder=_base_.codec))
 
 optim_wrapper = dict(paramwise_cfg=dict(layer_decay_rate=0.8, num_layers=12))
-
-# 12 MPII epochs are ~520 iterations at batch 512 (22246 training persons):
-# warm up over the first epoch instead of the 500 iterations of COCO.
-param_scheduler = [
-    dict(
-        type='LinearLR', begin=0, end=1, start_factor=0.001, by_epoch=True,
-        convert_to_iter_based=True),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=_base_.max_epochs,
-        milestones=[10, 11],
-        gamma=0.1,
-        by_epoch=True)
-]
 
 default_hooks = dict(checkpoint=dict(save_best='PCK'))

@@ -5,66 +5,14 @@
 # 100 classes. Layout::
 #   data/cifar100/cifar-100-python/{train,test,meta}
 
-# scope and plugin here, so a config built on this file alone (e.g. k-NN)
-# has them; the classification configs take the rest of the runtime from
-# ../runtime.py.
-default_scope = 'mmpretrain'
-custom_imports = dict(imports=['mmequi'], allow_failed_imports=False)
+# Everything else as CIFAR-10 (pipelines, loaders, metric).
+_base_ = ['./cifar10.py']
 
 dataset_type = 'OfflineCIFAR100'
 data_root = 'data/cifar100'
 num_classes = 100
 
-# The pickled images are RGB already (to_rgb=False); ImageNet mean/std.
-data_preprocessor = dict(
-    num_classes=num_classes,
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=False)
-
-# As the iBOT/DINO linear evaluation on CIFAR: the 32x32 images are
-# upsampled to the ViT's 224x224 input (bicubic): RandomResizedCrop(224) +
-# flip for training, a plain resize to 224 (no center crop) for testing.
-train_pipeline = [
-    dict(type='RandomResizedCrop', scale=224, backend='pillow',
-         interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
-]
-test_pipeline = [
-    dict(type='Resize', scale=(224, 224), backend='pillow',
-         interpolation='bicubic'),
-    dict(type='PackInputs'),
-]
-
-train_dataloader = dict(
-    batch_size=128,  # per GPU (8 x 128 = 1024)
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    worker_init_fn=dict(type='epoch_worker_init_fn'),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        download=False,
-        check_md5=True,
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=128,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='test',
-        download=False,
-        check_md5=True,
-        pipeline=test_pipeline))
+data_preprocessor = dict(num_classes=num_classes)
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
 test_dataloader = val_dataloader
-# metric keys: accuracy/top1, accuracy/top5
-val_evaluator = dict(type='Accuracy', topk=(1, 5))
-test_evaluator = val_evaluator
