@@ -160,10 +160,13 @@ def test_linear_probe_trains_and_evaluates(suffix, exports, tmp_path):
         1536 if real_vit else 2 * TINY['embed_dims'])
 
 
-def test_finetune_trains_and_evaluates(exports, tmp_path):
-    config = osp.join(CFG_DIR, 'finetune_vit-small-p16_8xb128-50e_in1k.py')
+@pytest.mark.parametrize('suffix', sorted(DATASETS))
+def test_finetune_trains_and_evaluates(suffix, exports, tmp_path):
+    name = DATASETS[suffix]
+    config = osp.join(CFG_DIR,
+                      f'finetune_vit-small-p16_8xb128-50e_{suffix}.py')
     cfg = Config.fromfile(config)
-    root = make_classification_fixture('imagenet', str(tmp_path / 'in1k'))
+    root = make_classification_fixture(name, str(tmp_path / name))
     ckpt, export = exports['tiny']
     opts = _run_options(cfg, root, ckpt) + _tiny_options(
         feat=TINY['embed_dims'], linear=False)
