@@ -1,9 +1,11 @@
 """Shared fixtures: generated data in real on-disk formats, tool runners."""
+import glob
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 import pytest
 
@@ -80,3 +82,30 @@ def train_cmd(config: str, work_dir: str, *extra: str,
     if options:
         cmd += ['--cfg-options', *options]
     return cmd
+
+
+#: any scheme://, not only http(s): configs must never fetch anything
+URL = re.compile(r'[a-z][a-z0-9+.-]*://', re.I)
+
+
+def config_strings(obj) -> Iterator[str]:
+    """Every string (keys included) in a nested config dict/list."""
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from config_strings(k)
+            yield from config_strings(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from config_strings(v)
+
+
+def assert_no_url(cfg, folder: str) -> None:
+    """Neither the loaded config (an mmengine ``Config``) nor any ``.py``
+    file under ``folder`` (its bases, comments included) names a URL."""
+    bad = [s for s in config_strings(cfg.to_dict()) if URL.search(s)]
+    assert not bad, bad
+    for path in glob.glob(osp.join(folder, '**', '*.py'), recursive=True):
+        with open(path) as f:
+            assert not URL.search(f.read()), path

@@ -8,7 +8,6 @@ files are validated by structure."""
 import glob
 import os.path as osp
 import pickle
-import re
 
 import numpy as np
 import pytest
@@ -22,7 +21,7 @@ from mmpretrain.structures import DataSample
 from PIL import Image
 
 from mmequi.testing.classification import FIXTURES, make_classification_fixture
-from tests.conftest import REPO
+from tests.conftest import REPO, assert_no_url
 
 CFG_DIR = osp.join(REPO, 'configs', 'benchmarks', 'classification')
 DATA_DIR = osp.join(CFG_DIR, '_base_', 'datasets')
@@ -38,7 +37,6 @@ DATASETS_OF = {
     'pets': ('pets', 37), 'food101': ('food101', 101),
     'flowers102': ('flowers102', 102), 'inat18': ('inat18', 8142),
 }
-URL = re.compile(r'[a-z][a-z0-9+.-]*://', re.I)
 
 
 def _suffix(path: str) -> str:
@@ -89,10 +87,7 @@ def test_config_common(path):
     assert 'prefix' not in bb.init_cfg  # exports carry no 'backbone.'
     # nothing is fetched: no URL anywhere, no download, mmequi's CIFAR
     items = list(_walk(cfg.to_dict()))
-    strings = [s for s in items if isinstance(s, str)]
-    assert not [s for s in strings if URL.search(s)]
-    with open(path) as f:
-        assert not URL.search(f.read())
+    assert_no_url(cfg, CFG_DIR)
     dicts = [d for d in items if isinstance(d, dict)]
     for d in dicts:
         if 'download' in d:

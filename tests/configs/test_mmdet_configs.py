@@ -3,35 +3,20 @@ build the right ViT + SimpleFPN, use the 1x schedule (12 epochs, steps at 8
 and 11) with AdamW + layer decay, LSJ 1024 input, COCO bbox+segm metrics,
 carry no URL, and refuse to train without a backbone checkpoint."""
 import math
-import os
 import os.path as osp
-import re
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from tests.conftest import REPO
+from tests.conftest import REPO, assert_no_url
 
 CFG_DIR = osp.join(REPO, 'configs', 'benchmarks', 'mmdet')
 S = osp.join(CFG_DIR, 'mask-rcnn_vit-small-p16_simplefpn_8xb2-1x_coco.py')
 L = osp.join(CFG_DIR, 'mask-rcnn_vit-large-p16_simplefpn_8xb2-1x_coco.py')
 # (config, embed dims, blocks, heads, drop path, layer decay rate)
 ARCHS = [(S, 384, 12, 6, 0.1, 0.7), (L, 1024, 24, 16, 0.4, 0.8)]
-URL = re.compile(r'[a-z][a-z0-9+.-]*://', re.I)
-
-
-def _strings(obj):
-    if isinstance(obj, str):
-        yield obj
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _strings(k)
-            yield from _strings(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            yield from _strings(v)
 
 
 def _build(cfg, device='cpu'):
@@ -126,14 +111,7 @@ def test_1x_schedule_lsj_data_and_coco_metric(path):
 
 @pytest.mark.parametrize('path', [S, L])
 def test_no_url_anywhere(path):
-    cfg = Config.fromfile(path)
-    bad = [s for s in _strings(cfg.to_dict()) if URL.search(s)]
-    assert not bad, bad
-    for root, _, files in os.walk(CFG_DIR):  # the files, comments included
-        for name in files:
-            if name.endswith('.py'):
-                with open(osp.join(root, name)) as f:
-                    assert not URL.search(f.read()), name
+    assert_no_url(Config.fromfile(path), CFG_DIR)
 
 
 def test_layer_decay_groups_of_the_vit_small_config():

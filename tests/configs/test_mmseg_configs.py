@@ -2,9 +2,7 @@
 build the right ViT, name the layer-decay constructor, run the 12-epoch
 schedule, carry no URL, and refuse to train without a backbone checkpoint."""
 import math
-import os
 import os.path as osp
-import re
 
 import pytest
 import torch
@@ -12,26 +10,13 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-from tests.conftest import REPO
+from tests.conftest import REPO, assert_no_url
 
 CFG_DIR = osp.join(REPO, 'configs', 'benchmarks', 'mmseg')
 S = osp.join(CFG_DIR, 'upernet_vit-small-p16_8xb2-12e_ade20k-512x512.py')
 L = osp.join(CFG_DIR, 'upernet_vit-large-p16_8xb2-12e_ade20k-512x512.py')
 # (config, embed dims, blocks, heads, out_indices, layer decay num_layers)
 ARCHS = [(S, 384, 12, 6, (3, 5, 7, 11)), (L, 1024, 24, 16, (7, 11, 15, 23))]
-URL = re.compile(r'[a-z][a-z0-9+.-]*://', re.I)
-
-
-def _strings(obj):
-    if isinstance(obj, str):
-        yield obj
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _strings(k)
-            yield from _strings(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            yield from _strings(v)
 
 
 @pytest.mark.parametrize('path,dims,depth,heads,out_indices', ARCHS)
@@ -98,16 +83,7 @@ def test_schedule_is_12_ade20k_epochs_at_16_images(path):
 
 @pytest.mark.parametrize('path', [S, L])
 def test_no_url_anywhere(path):
-    cfg = Config.fromfile(path)
-    bad = [s for s in _strings(cfg.to_dict()) if URL.search(s)]
-    assert not bad, bad
-    # the files themselves, bases included (comments too)
-    for root, _, files in os.walk(CFG_DIR):
-        for name in files:
-            if name.endswith('.py'):
-                with open(osp.join(root, name)) as f:
-                    text = f.read()
-                assert not URL.search(text), name
+    assert_no_url(Config.fromfile(path), CFG_DIR)
 
 
 def test_layer_decay_groups_of_the_vit_small_config():
