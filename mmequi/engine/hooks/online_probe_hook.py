@@ -75,7 +75,7 @@ from mmengine.runner.amp import autocast
 from mmpretrain.registry import DATASETS, HOOKS, MODELS
 
 from ...evaluation.metrics.equivariance_r2 import r2_sie
-from ...evaluation.metrics.knn import class_ranks, knn_classify
+from ...evaluation.metrics.knn import knn_classify, topk_accuracy
 from ...models.classifiers.equivariance_probe import FEATURES, pool_features
 from ...models.data_preprocessors.probe_data_preprocessor import \
     TransformProbeDataPreprocessor
@@ -129,12 +129,6 @@ def evenly_spaced(length: int, num: Optional[int]) -> Optional[List[int]]:
     return sorted({int(i) for i in np.linspace(0, length - 1, num).round()})
 
 
-def _topk_accuracy(scores: torch.Tensor, labels: torch.Tensor,
-                   topk: Sequence[int]) -> Dict[int, float]:
-    ranks = class_ranks(scores, labels)
-    return {m: float((ranks < m).float().mean() * 100) for m in topk}
-
-
 def fit_linear_probe(train_x: torch.Tensor, train_y: torch.Tensor,
                      val_x: torch.Tensor, val_y: torch.Tensor,
                      num_classes: int, epochs: int = 100,
@@ -179,7 +173,7 @@ def fit_linear_probe(train_x: torch.Tensor, train_y: torch.Tensor,
                 optim.step()
     with torch.no_grad():
         logits = head(xv)
-    return _topk_accuracy(logits, val_y.to(logits.device), topk)
+    return topk_accuracy(logits, val_y.to(logits.device), topk)
 
 
 def ridge_r2(train_x: torch.Tensor, train_y: torch.Tensor,
@@ -489,7 +483,7 @@ class OnlineProbeHook(Hook):
                 tr_f, tr_y, va_f, k=k,
                 temperature=float(self.knn.get('temperature', 0.07)),
                 num_classes=num_classes)
-            acc = _topk_accuracy(votes, va_y, self.topk)
+            acc = topk_accuracy(votes, va_y, self.topk)
             results.update({f'knn_top{m}': v for m, v in acc.items()})
         for part, name in enumerate(self.transforms, 1):
             cols = slice(part * dim, (part + 1) * dim)

@@ -150,7 +150,14 @@ def knn_accuracy(train_feats: torch.Tensor, train_labels: torch.Tensor,
     """Top-m accuracies in percent ``{m: acc}`` of :func:`knn_classify`
     (``kwargs`` are its arguments)."""
     votes = knn_classify(train_feats, train_labels, test_feats, **kwargs)
-    ranks = class_ranks(votes, test_labels)
+    return topk_accuracy(votes, test_labels, topk)
+
+
+def topk_accuracy(scores: torch.Tensor, labels: torch.Tensor,
+                  topk: Sequence[int] = (1, 5)) -> Dict[int, float]:
+    """Top-m accuracies in percent ``{m: acc}`` of class scores (M, C)
+    against labels (M,), ties as :func:`class_ranks`."""
+    ranks = class_ranks(scores, labels)
     return {int(m): float((ranks < m).float().mean() * 100) for m in topk}
 
 
