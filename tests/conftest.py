@@ -109,3 +109,14 @@ def assert_no_url(cfg, folder: str) -> None:
     for path in glob.glob(osp.join(folder, '**', '*.py'), recursive=True):
         with open(path) as f:
             assert not URL.search(f.read()), path
+
+
+def loss_terms(losses: dict) -> dict:
+    """The summed terms of a loss dict: mmengine's ``parse_losses`` adds
+    only keys containing ``loss``; the others (e.g. iBOT's ``teacher_*``
+    collapse figures) are logged."""
+    return {k: v for k, v in losses.items() if 'loss' in k}
+
+
+def total_loss(losses: dict):
+    return sum(loss_terms(losses).values())

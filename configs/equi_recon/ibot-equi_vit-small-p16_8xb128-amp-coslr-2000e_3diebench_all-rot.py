@@ -13,6 +13,7 @@ param_scheduler = {{_base_.die_param_scheduler}}
 train_cfg = dict(max_epochs={{_base_.die_max_epochs}})
 custom_hooks = [
     dict(type='EpochSeedHook'), {{_base_.die_teacher_hook}},
+    dict(type='CollapseMonitorHook'),
     dict(type='ReconVisualizationHook', interval=2000, num_samples=4),
 ]
 default_hooks = dict(checkpoint=dict(interval=50))

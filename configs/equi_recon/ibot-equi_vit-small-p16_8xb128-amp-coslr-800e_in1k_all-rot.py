@@ -32,6 +32,7 @@ custom_hooks = [
          teacher_temp=0.07, warmup_teacher_temp=0.04,
          teacher_patch_temp=0.07, warmup_teacher_patch_temp=0.04,
          warmup_epochs=30),
+    dict(type='CollapseMonitorHook'),
     dict(type='ReconVisualizationHook', interval=2000, num_samples=4),
 ]
 vis_backends = [dict(type='LocalVisBackend'),

@@ -10,5 +10,6 @@ _base_ = ['./ibot_vit-small-p16_8xb128-amp-coslr-800e_in1k.py',
 train_dataloader = {{_base_.die_ibot_train_dataloader}}
 param_scheduler = {{_base_.die_param_scheduler}}
 train_cfg = dict(max_epochs={{_base_.die_max_epochs}})
-custom_hooks = [dict(type='EpochSeedHook'), {{_base_.die_teacher_hook}}]
+custom_hooks = [dict(type='EpochSeedHook'), {{_base_.die_teacher_hook}},
+                dict(type='CollapseMonitorHook')]
 default_hooks = dict(checkpoint=dict(interval=50))

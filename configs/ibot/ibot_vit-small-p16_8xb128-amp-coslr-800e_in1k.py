@@ -121,6 +121,8 @@ custom_hooks = [
          teacher_temp=0.07, warmup_teacher_temp=0.04,
          teacher_patch_temp=0.07, warmup_teacher_patch_temp=0.04,
          warmup_epochs=30),
+    # logs the teacher's entropy / prototypes in use; warns on a collapse
+    dict(type='CollapseMonitorHook'),
 ]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),

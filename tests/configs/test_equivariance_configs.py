@@ -11,10 +11,11 @@ from tests.conftest import REPO
 EQ = osp.join(REPO, 'configs', 'benchmarks', 'equivariance')
 PROBES = sorted(glob.glob(osp.join(EQ, '*.py')))
 DEMO_IBOT = osp.join(REPO, 'configs', 'ibot',
-                     'ibot_vit-tiny-p16_1xb64-5e_toy-3diebench-64px.py')
+                     'ibot_vit-tiny-p16_1xb64-6e_toy-3diebench-64px.py')
 DEMO_OURS = osp.join(
     REPO, 'configs', 'equi_recon',
-    'ibot-equi_vit-tiny-p16_1xb64-5e_toy-3diebench-64px_all-rot.py')
+    'ibot-equi_vit-tiny-p16_1xb64-6e_toy-3diebench-64px_all-rot.py')
+DEMO_CTRL = DEMO_OURS.replace('ibot-equi_', 'ibot-equi-ctrl_')
 
 
 def _cfg(name):
@@ -81,18 +82,50 @@ def test_demo_probes_use_the_demo_backbone():
         assert cfg.train_dataloader.num_workers == 0
 
 
-def test_demo_pretrainings_differ_only_by_the_method():
-    ibot, ours = Config.fromfile(DEMO_IBOT), Config.fromfile(DEMO_OURS)
-    assert ours.model.type == 'iBOTEquiRecon' and ibot.model.type == 'iBOT'
+def test_demo_arms_differ_only_by_the_reconstruction():
+    """The control arm is the method's config with d_equi = 0: same views,
+    same g_θ, same iBOT prototypes (the method's z_inv); the plain iBOT
+    config shares data, schedule and hooks."""
+    ctrl, ours = Config.fromfile(DEMO_CTRL), Config.fromfile(DEMO_OURS)
+    ibot = Config.fromfile(DEMO_IBOT)
+    assert ours.model.type == ctrl.model.type == 'iBOTEquiRecon'
+    assert ctrl.model.d_equi == 0 and ours.model.d_equi == 64
     for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler',
-                'train_cfg', 'randomness'):
-        assert ibot[key] == ours[key], key
-    assert ibot.model.backbone == ours.model.backbone
-    ds = ibot.train_dataloader.dataset
-    assert ds.type == 'ThreeDIEBench' and ds.mode == 'pretrain'
-    assert ibot.train_dataloader.dataset.pipeline[0].type == 'LoadViews'
+                'train_cfg', 'randomness', 'default_hooks'):
+        assert ibot[key] == ours[key] == ctrl[key], key
+    m_ctrl, m_ours = ctrl.model.to_dict(), ours.model.to_dict()
+    m_ours['d_equi'] = 0
+    m_ours['neck']['out_channels'] -= ours.model.d_equi
+    assert m_ctrl == m_ours
+    assert ctrl.model.neck.out_channels == ours.model.loss.out_dim == 192
     hooks = [h for h in ours.custom_hooks
              if h.type != 'ReconVisualizationHook']
-    assert hooks == ibot.custom_hooks
-    d = ours.model.d_equi
-    assert ours.model.loss.out_dim == ibot.model.loss.out_dim - d
+    assert hooks == ctrl.custom_hooks == ibot.custom_hooks
+    assert [h.type for h in hooks] == ['EpochSeedHook',
+                                       'DistillationTeacherHook',
+                                       'CollapseMonitorHook']
+    ds = ibot.train_dataloader.dataset
+    assert ds.type == 'ThreeDIEBench' and ds.mode == 'single'  # one render
+    assert ds.pipeline[0].type == 'LoadImageFromFile'
+
+
+def test_leak_free_probe_configs():
+    """The 'crop' configs: protocol recorded and checked by the metric, the
+    window leak-free for their image sizes and ranges."""
+    from mmequi.models.utils.param_transforms import (build_param_transform,
+                                                      leak_free_window)
+    toy = _cfg('probe-synthetic-crop_vit-tiny-p16_1xb128-30e_'
+               'toy-3diebench-64px.py')
+    pre = toy.model.data_preprocessor
+    assert pre.protocol == 'crop' and toy.test_evaluator.protocol == 'crop'
+    assert sorted(toy.model.tasks) == ['rot', 'trans']
+    extents = [build_param_transform(t).max_extent()
+               for t in pre.transforms.values()]
+    assert leak_free_window(64, 64, extents) == 43
+    big = _cfg('probe-synthetic-crop_vit-small-p16_1xb256-50e_in1k.py')
+    pre = big.model.data_preprocessor
+    assert (pre.protocol, pre.crop_size, pre.out_size) == ('crop', 224, 224)
+    assert big.test_dataloader.dataset.pipeline[2].crop_size == 320
+    extents = [build_param_transform(t).max_extent()
+               for t in pre.transforms.values()]
+    assert leak_free_window(320, 224, extents) >= 224

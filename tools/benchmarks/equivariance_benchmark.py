@@ -1,35 +1,48 @@
-"""Pretrain methods side by side, probe their frozen features, tabulate.
+"""Pretrain controlled arms over seeds, probe their frozen features, tabulate.
 
 What ``make demo`` runs, and the same protocol on real data. For every
-method (a pretraining config, or an existing checkpoint) it
+seed and every arm (a pretraining config, or an existing checkpoint) it
 
-1. pretrains it (``Runner.train``; skipped with ``--checkpoint NAME=PTH``),
-2. trains and tests the probes on the frozen backbone of the last
+1. pretrains it (``Runner.train``; skipped with ``--checkpoint NAME=PTH``)
+   and records the collapse monitor's figures (``CollapseMonitorHook``);
+2. for arms with reconstruction decoders, runs the reconstruction
+   diagnostic on held-out data (decoder error next to copy-v2 / copy-u /
+   mean-image / swapped-feature baselines, and a picture
+   ``v1 | u | û_k | u_k | v2``; :mod:`mmequi.evaluation.recon_diagnostic`);
+3. trains and tests the probes on the frozen backbone of the last
    checkpoint (the EMA teacher where the model has one, as iBOT evaluates):
    * ``--pair-probe``: 3DIEBench relative rotation + hue changes
      (R²(rot3d), R²(hue)),
    * ``--linear-probe``: classification of one view (top-1),
    * ``--synthetic-probe``: θ of rotation / colour / blur / translation
-     applied to a held-out image (R²(rot), R²(color), R²(blur), R²(trans)),
-3. writes ``WORK_DIR/summary.md`` (the table; R² = SIE's definition,
-   ``r2_sie``, plus a table of the per-dimension ``r2_mean``),
-   ``summary.json`` (every metric) and ``summary.png`` (a bar chart).
+     applied to a held-out image, the paper's protocol (zero fill),
+   * ``--leakfree-probe``: θ of rotation / translation under the leak-free
+     ``crop`` protocol (no fill region can give θ away);
+4. writes ``WORK_DIR/summary.md`` (mean ± half the seed range per arm; the
+   difference of every arm to ``--control``, paired by seed, marked ``*``
+   when it exceeds the seed range of both arms with no seed disagreeing;
+   per-seed tables; collapse and reconstruction tables),
+   ``summary.json`` (everything, with each probe's protocol and feature)
+   and ``summary.png``.
 
 Everything runs in this one process (one import of the OpenMMLab stack);
-every stage writes its own work dir and log under ``WORK_DIR/<method>/``.
-The probes take the backbone config from the method's pretraining config,
-so the two always match.
+every stage writes its own work dir and log under
+``WORK_DIR/<arm>/seed<s>/``. The probes take the backbone config from the
+arm's pretraining config, so the two always match.
 
 Defaults = the CPU demo on the embedded toy 3DIEBench (generated into
-``data/toy_3diebench`` if absent)::
+``data/toy_3diebench`` if absent): iBOT (control: the method's config with
+``d_equi = 0``, same views and g_θ), iBOT + ours, and the randomly
+initialised backbone (the floor)::
 
     python tools/benchmarks/equivariance_benchmark.py --work-dir work_dirs/demo
+    python tools/benchmarks/equivariance_benchmark.py --seeds 0 1 ...
 
 Real data (after pretraining with tools/dist_train.sh)::
 
     python tools/benchmarks/equivariance_benchmark.py --work-dir work_dirs/eq \\
-        --checkpoint "iBOT=work_dirs/ibot/epoch_800.pth" \\
         --method "iBOT=configs/ibot/ibot_vit-small-p16_8xb128-amp-coslr-800e_in1k.py" \\
+        --checkpoint "iBOT=work_dirs/ibot/epoch_800.pth" \\
         --pair-probe configs/benchmarks/equivariance/probe-3diebench_vit-small-p16_1xb256-300e_3diebench.py \\
         ...
 """
@@ -41,36 +54,43 @@ import os.path as osp
 import sys
 import time
 from collections import OrderedDict
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, REPO)
 
 EQ = 'configs/benchmarks/equivariance'
+TOY = 'vit-tiny-p16_1xb64-6e_toy-3diebench-64px_all-rot.py'
 DEFAULT_METHODS = [
-    ('iBOT', 'configs/ibot/ibot_vit-tiny-p16_1xb64-5e_toy-3diebench-64px.py'),
-    ('iBOT + ours', 'configs/equi_recon/'
-     'ibot-equi_vit-tiny-p16_1xb64-5e_toy-3diebench-64px_all-rot.py'),
+    ('iBOT (control)', f'configs/equi_recon/ibot-equi-ctrl_{TOY}'),
+    ('iBOT + ours', f'configs/equi_recon/ibot-equi_{TOY}'),
+    ('random init', f'configs/equi_recon/ibot-equi_{TOY}'),
 ]
+DEFAULT_CHECKPOINTS = {'random init': 'random'}
 DEFAULT_PROBES = {
     'pair': f'{EQ}/probe-3diebench_vit-tiny-p16_1xb128-30e_toy-3diebench-64px.py',
     'linear': f'{EQ}/linear-3diebench_vit-tiny-p16_1xb128-30e_toy-3diebench-64px.py',
     'synthetic': f'{EQ}/probe-synthetic_vit-tiny-p16_1xb128-30e_toy-3diebench-64px.py',
+    'leakfree': f'{EQ}/probe-synthetic-crop_vit-tiny-p16_1xb128-30e_toy-3diebench-64px.py',
 }
 DEFAULT_TOY_ROOT = 'data/toy_3diebench'
 #: ``--checkpoint NAME=random``: probe the randomly initialised backbone
 RANDOM = 'random'
 
-#: (column, probe kind, metric key of r2_sie / accuracy, key of r2_mean)
-COLUMNS: List[Tuple[str, str, str, Optional[str]]] = [
-    ('top-1', 'linear', 'accuracy/top1', None),
-    ('R²(rot3d)', 'pair', 'r2/rot_quat_sie', 'r2/rot_quat_mean'),
-    ('R²(hue)', 'pair', 'r2/color_diff_sie', 'r2/color_diff_mean'),
-    ('R²(rot)', 'synthetic', 'r2/rot_sie', 'r2/rot_mean'),
-    ('R²(color)', 'synthetic', 'r2/color_sie', 'r2/color_mean'),
-    ('R²(blur)', 'synthetic', 'r2/blur_sie', 'r2/blur_mean'),
-    ('R²(trans)', 'synthetic', 'r2/trans_sie', 'r2/trans_mean'),
+#: (column title, metric key of r2_sie / accuracy, key of r2_mean, digits)
+COLUMNS = [
+    ('top-1', 'accuracy/top1', None, 1),
+    ('R²(rot3d)', 'r2/rot_quat_sie', 'r2/rot_quat_mean', 3),
+    ('R²(hue)', 'r2/color_diff_sie', 'r2/color_diff_mean', 3),
+    ('R²(rot) zero fill', 'r2_zero_fill/rot_sie', 'r2_zero_fill/rot_mean', 3),
+    ('R²(rot) crop', 'r2_crop/rot_sie', 'r2_crop/rot_mean', 3),
+    ('R²(trans) zero fill', 'r2_zero_fill/trans_sie',
+     'r2_zero_fill/trans_mean', 3),
+    ('R²(trans) crop', 'r2_crop/trans_sie', 'r2_crop/trans_mean', 3),
+    ('R²(color)', 'r2_zero_fill/color_sie', 'r2_zero_fill/color_mean', 3),
+    ('R²(blur)', 'r2_zero_fill/blur_sie', 'r2_zero_fill/blur_mean', 3),
 ]
+COLLAPSE_KEYS = ('teacher_cls', 'teacher_patch')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -81,13 +101,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         epilog=__doc__[__doc__.index('Defaults'):])
     p.add_argument('--work-dir', default='work_dirs/equivariance_benchmark')
     p.add_argument('--method', action='append', metavar='NAME=CONFIG',
-                   help='a pretraining config (repeat; default: plain iBOT '
-                   'and iBOT + ours on the toy set)')
-    p.add_argument('--checkpoint', action='append', default=[],
+                   help='an arm: a pretraining config (repeat; default: '
+                   'iBOT (control), iBOT + ours and random init on the toy '
+                   'set)')
+    p.add_argument('--checkpoint', action='append', default=None,
                    metavar='NAME=PTH',
-                   help='use this checkpoint for method NAME instead of '
+                   help='use this checkpoint for arm NAME instead of '
                    f'pretraining it ("{RANDOM}": the backbone as initialised '
-                   'by the config, seeded by --seed: a reference row)')
+                   'by the config, seeded by the seed: the floor)')
+    p.add_argument('--control', help='the arm every other arm is compared '
+                   'to, paired by seed (default: the first arm)')
     for kind in DEFAULT_PROBES:
         p.add_argument(f'--{kind}-probe', default=DEFAULT_PROBES[kind],
                        help=f'{kind} probe config ("none" to skip)')
@@ -96,12 +119,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--no-toy-data', action='store_true',
                    help='do not generate the toy set into a missing data '
                    'root (done by default for the toy configs)')
-    p.add_argument('--seed', type=int, default=0,
-                   help='randomness.seed of every stage')
+    p.add_argument('--seeds', type=int, nargs='+',
+                   help='pretraining and probe seeds (default: 0); every '
+                   'arm runs once per seed')
+    p.add_argument('--seed', type=int, help='a single seed (= --seeds S)')
     p.add_argument('--pretrain-epochs', type=int,
                    help='override train_cfg.max_epochs of the pretraining')
     p.add_argument('--probe-epochs', type=int,
                    help='override train_cfg.max_epochs of the probes')
+    p.add_argument('--feature', choices=['cls', 'mean_patch',
+                                         'cls_mean_patch'],
+                   help="the probes' backbone feature (default: the probe "
+                   "configs')")
+    p.add_argument('--recon-batches', type=int, default=4,
+                   help='held-out batches of the reconstruction diagnostic '
+                   '(0: skip it)')
     p.add_argument('--pretrain-options', nargs='+', action=DictAction,
                    default={}, metavar='KEY=VALUE',
                    help='config overrides for every pretraining')
@@ -111,13 +143,27 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--threads', type=int,
                    help='torch CPU threads (default: torch\'s choice)')
     args = p.parse_args(argv)
-    args.methods = _pairs(args.method, '--method') if args.method else \
-        OrderedDict(DEFAULT_METHODS)
-    args.checkpoints = _pairs(args.checkpoint, '--checkpoint')
+    if args.seed is not None and args.seeds is not None:
+        raise SystemExit('give --seed or --seeds, not both')
+    args.seeds = args.seeds or [args.seed if args.seed is not None else 0]
+    if len(set(args.seeds)) != len(args.seeds):
+        raise SystemExit(f'--seeds {args.seeds}: repeated seed')
+    if args.method:
+        args.methods = _pairs(args.method, '--method')
+        args.checkpoints = _pairs(args.checkpoint or [], '--checkpoint')
+    else:
+        args.methods = OrderedDict(DEFAULT_METHODS)
+        args.checkpoints = OrderedDict(DEFAULT_CHECKPOINTS)
+        args.checkpoints.update(_pairs(args.checkpoint or [],
+                                       '--checkpoint'))
     unknown = set(args.checkpoints) - set(args.methods)
     if unknown:
         raise SystemExit(f'--checkpoint for unknown method(s) '
                          f'{sorted(unknown)}; methods: {list(args.methods)}')
+    args.control = args.control or next(iter(args.methods))
+    if args.control not in args.methods:
+        raise SystemExit(f'--control {args.control!r} is not an arm: '
+                         f'{list(args.methods)}')
     args.probes = OrderedDict(
         (k, getattr(args, f'{k}_probe')) for k in DEFAULT_PROBES
         if getattr(args, f'{k}_probe') != 'none')
@@ -127,6 +173,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name, path in args.checkpoints.items():
         if path != RANDOM and not osp.isfile(path):
             raise SystemExit(f'--checkpoint {name}={path}: no such file')
+    if args.recon_batches < 0:
+        raise SystemExit('--recon-batches must be >= 0')
     return args
 
 
@@ -175,11 +223,6 @@ def _datasets(cfg) -> List[dict]:
     return out
 
 
-def _set_data_root(cfg, root: str) -> None:
-    for ds in _datasets(cfg):
-        ds['data_root'] = root
-
-
 def _data_roots(cfg) -> List[str]:
     return [ds['data_root'] for ds in _datasets(cfg) if ds.get('data_root')]
 
@@ -216,7 +259,8 @@ def _load(config: str, args, epochs: Optional[int], options: dict):
     from mmengine.config import Config
     cfg = Config.fromfile(config)
     if args.data_root:
-        _set_data_root(cfg, args.data_root)
+        for ds in _datasets(cfg):
+            ds['data_root'] = args.data_root
     if epochs:
         cfg.train_cfg.max_epochs = epochs
         cfg.default_hooks.checkpoint.interval = epochs
@@ -224,16 +268,60 @@ def _load(config: str, args, epochs: Optional[int], options: dict):
     return cfg
 
 
-def pretrain(name: str, config: str, args, work_dir: str) -> str:
+def pretrain(name: str, config: str, seed: int, args, work_dir: str,
+             recon_png: str):
+    """Train; returns (checkpoint, collapse summary or None, recon errors or
+    None)."""
     cfg = _load(config, args, args.pretrain_epochs, args.pretrain_options)
-    runner = _runner(cfg, work_dir, f'{_slug(name)}_pretrain', args.seed)
+    runner = _runner(cfg, work_dir, f'{_slug(name)}_seed{seed}_pretrain',
+                     seed)
     runner.train()
     last = osp.join(work_dir, 'last_checkpoint')
     if not osp.isfile(last):
         raise RuntimeError(f'{name}: pretraining wrote no checkpoint '
                            f'({last} missing); check default_hooks.checkpoint')
     with open(last) as f:
-        return f.read().strip()
+        ckpt = f.read().strip()
+    collapse = runner.message_hub.get_info('collapse_monitor')
+    recon = None
+    model = runner.model
+    model = getattr(model, 'module', model) if not isinstance(
+        model, type(None)) else model
+    if args.recon_batches and getattr(model, 'd_equi', 0):
+        recon = reconstruction(runner, cfg, seed, args.recon_batches,
+                               recon_png)
+    return ckpt, collapse, recon
+
+
+def reconstruction(runner, cfg, seed: int, batches: int,
+                   png: str) -> Dict[str, float]:
+    """The decoders' diagnostic on held-out data (the pretraining pipeline
+    on the dataset's ``split='val'`` where it has one)."""
+    import mmcv
+    import numpy as np
+    from mmequi.evaluation import recon_diagnostic
+    loader = copy.deepcopy(cfg.train_dataloader)
+    loader.update(num_workers=0, persistent_workers=False, drop_last=False,
+                  batch_size=min(int(loader.get('batch_size', 32)), 32),
+                  sampler=dict(type='DefaultSampler', shuffle=False))
+    inner = loader['dataset']
+    while 'split' not in inner and 'dataset' in inner:
+        inner = inner['dataset']
+    if 'split' in inner:
+        inner['split'] = 'val'
+    else:
+        runner.logger.warning('recon diagnostic: the pretraining dataset has '
+                              'no split; it runs on training images')
+    np.random.seed(seed)  # crops and masks of the pipeline
+    data = runner.build_dataloader(loader, seed=seed)
+    errors, grid = recon_diagnostic(runner.model, data, seed=seed,
+                                    max_batches=batches)
+    if grid is not None:
+        mmcv.imwrite(grid[..., ::-1], png)
+    runner.logger.info('recon diagnostic (MSE, normalised pixels): ' +
+                       ', '.join(f'{k} {v:.4f}' if k != 'samples' else
+                                 f'{k} {v}' for k, v in errors.items()))
+    return errors
 
 
 def random_backbone(config: str, seed: int, path: str) -> str:
@@ -268,9 +356,25 @@ def _checkpoint_prefix(path: str) -> str:
     raise KeyError(f'{path}: no backbone.* or teacher.backbone.* weights')
 
 
+def probe_info(config: str, args) -> dict:
+    """The protocol and feature a probe config runs with."""
+    cfg = _load(config, args, None, args.probe_options)
+    if args.feature:
+        cfg.model.feature = args.feature
+    pre = cfg.model.get('data_preprocessor') or {}
+    protocol = pre.get('protocol', 'zero_fill') \
+        if pre.get('type') == 'TransformProbeDataPreprocessor' else None
+    return dict(config=config, protocol=protocol,
+                feature=cfg.model.get('feature', 'cls'),
+                epochs=cfg.train_cfg.max_epochs)
+
+
 def probe(method: str, kind: str, config: str, backbone: dict,
-          checkpoint: str, args, work_dir: str) -> Dict[str, float]:
+          checkpoint: str, seed: int, args, work_dir: str
+          ) -> Dict[str, float]:
     cfg = _load(config, args, args.probe_epochs, args.probe_options)
+    if args.feature:
+        cfg.model.feature = args.feature
     if cfg.model.backbone.get('type') != backbone.get('type'):
         cfg.model.feature = 'auto'  # e.g. an SIE ResNet into a ViT probe
     cfg.model.backbone = backbone
@@ -281,7 +385,8 @@ def probe(method: str, kind: str, config: str, backbone: dict,
     # train, then test once on the held-out split (no separate validation)
     cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs + 1
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    runner = _runner(cfg, work_dir, f'{_slug(method)}_{kind}', args.seed)
+    runner = _runner(cfg, work_dir, f'{_slug(method)}_seed{seed}_{kind}',
+                     seed)
     runner.train()
     metrics = runner.test()
     cache = getattr(runner.model, 'cache', None)
@@ -300,65 +405,6 @@ def probe_backbone(config: str) -> dict:
         backbone['drop_path_rate'] = 0.0
     backbone.pop('init_cfg', None)
     return backbone
-
-
-def make_table(results: Dict[str, Dict[str, float]], mean: bool = False
-               ) -> List[List[str]]:
-    head = ['method'] + [c[0] for c in COLUMNS]
-    rows = [head]
-    for method, metrics in results.items():
-        row = [method]
-        for col, _, key, mean_key in COLUMNS:
-            k = mean_key if (mean and mean_key) else key
-            v = metrics.get(k)
-            if v is None:
-                row.append('—')
-            elif col == 'top-1':
-                row.append(f'{v:.1f}')
-            else:
-                row.append(f'{v:.3f}')
-        rows.append(row)
-    return rows
-
-
-def markdown(rows: List[List[str]]) -> str:
-    lines = ['| ' + ' | '.join(rows[0]) + ' |',
-             '| ' + ' | '.join('---' for _ in rows[0]) + ' |']
-    lines += ['| ' + ' | '.join(r) + ' |' for r in rows[1:]]
-    return '\n'.join(lines)
-
-
-def plain(rows: List[List[str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return '\n'.join('  '.join(c.ljust(w) for c, w in zip(r, widths))
-                     for r in rows)
-
-
-def bar_chart(results: Dict[str, Dict[str, float]], path: str) -> None:
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    import numpy as np
-    cols = [c for c in COLUMNS
-            if any(c[2] in m for m in results.values())]
-    x = np.arange(len(cols))
-    width = 0.8 / max(1, len(results))
-    fig, ax = plt.subplots(figsize=(1.3 * len(cols) + 2, 3.6))
-    for i, (method, metrics) in enumerate(results.items()):
-        vals = [metrics.get(key, np.nan) / (100.0 if col == 'top-1' else 1)
-                for col, _, key, _ in cols]
-        ax.bar(x + (i - (len(results) - 1) / 2) * width, vals, width,
-               label=method)
-    ax.set_xticks(x, [c[0] + (' (/100)' if c[0] == 'top-1' else '')
-                      for c in cols])
-    ax.set_ylabel('top-1 / 100, R² (SIE)')
-    ax.axhline(0, color='k', lw=0.5)
-    ax.set_ylim(min(-0.1, ax.get_ylim()[0]), 1.0)
-    ax.legend(frameon=False)
-    ax.set_title('frozen-feature probes')
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def ensure_toy_data(args, configs: List[str]) -> None:
@@ -380,68 +426,203 @@ def ensure_toy_data(args, configs: List[str]) -> None:
         print(f'toy 3DIEBench: {info}', flush=True)
 
 
-def main(argv=None) -> Dict[str, Dict[str, float]]:
+def run(args) -> dict:
+    """Every seed x arm: pretraining, diagnostic, probes."""
+    to_train = [m for m in args.methods if m not in args.checkpoints]
+    n_seeds = len(args.seeds)
+    progress = Progress(n_seeds * (len(to_train) +
+                                   len(args.methods) * len(args.probes)))
+    ensure_toy_data(args, [args.methods[m] for m in to_train] +
+                    list(args.probes.values()))
+    out = dict(metrics=OrderedDict(), collapse=OrderedDict(),
+               recon=OrderedDict(), checkpoints=OrderedDict(),
+               seconds=OrderedDict())
+    for seed in args.seeds:
+        for key in ('metrics', 'collapse', 'recon', 'checkpoints'):
+            out[key][seed] = OrderedDict()
+        for method, config in args.methods.items():
+            mdir = osp.join(args.work_dir, _slug(method), f'seed{seed}')
+            ckpt = args.checkpoints.get(method)
+            if ckpt == RANDOM:
+                ckpt = random_backbone(config, seed,
+                                       osp.join(mdir, 'random_init.pth'))
+            elif ckpt is None:
+                progress.stage(f'seed {seed}, {method}: pretraining {config}')
+                t = time.time()
+                png = osp.join(args.work_dir,
+                               f'recon_{_slug(method)}_seed{seed}.png')
+                ckpt, collapse, recon = pretrain(
+                    method, config, seed, args, osp.join(mdir, 'pretrain'),
+                    png)
+                out['seconds'][f'{method} / seed {seed} / pretrain'] = \
+                    time.time() - t
+                if collapse:
+                    out['collapse'][seed][method] = collapse
+                if recon:
+                    out['recon'][seed][method] = dict(recon, picture=png)
+            out['checkpoints'][seed][method] = ckpt
+            backbone = probe_backbone(config)
+            metrics = out['metrics'][seed][method] = OrderedDict()
+            for kind, pconfig in args.probes.items():
+                progress.stage(f'seed {seed}, {method}: {kind} probe '
+                               f'{pconfig}')
+                t = time.time()
+                metrics.update(probe(method, kind, pconfig, backbone, ckpt,
+                                     seed, args, osp.join(mdir, kind)))
+                out['seconds'][f'{method} / seed {seed} / {kind} probe'] = \
+                    time.time() - t
+    out['total'] = progress.elapsed()
+    return out
+
+
+def _collapse_rows(collapse) -> List[List[str]]:
+    rows = [['method', 'seed'] + [f'{k} {f}' for k in COLLAPSE_KEYS
+                                  for f in ('entropy', 'protos')] +
+            ['collapsed']]
+    for seed, arms in collapse.items():
+        for arm, s in arms.items():
+            cells, flag = [], []
+            for k in COLLAPSE_KEYS:
+                v = s.get(k, {})
+                cells += [f'{v.get("entropy", float("nan")):.3f}',
+                          f'{v.get("protos", float("nan")):.1f}']
+                if v.get('collapsed'):
+                    flag.append(f'{k}: {v["state"]}')
+            rows.append([arm, str(seed)] + cells + [', '.join(flag) or
+                                                   'no'])
+    return rows
+
+
+def _recon_rows(recon) -> List[List[str]]:
+    from mmequi.evaluation import BASELINES
+    rows = [['method', 'seed'] + list(BASELINES)]
+    for seed, arms in recon.items():
+        for arm, e in arms.items():
+            rows.append([arm, str(seed)] + [f'{e[b]:.4f}' for b in BASELINES])
+    return rows
+
+
+def summarise(args, out: dict) -> dict:
+    """summary.md / .json / .png; returns the aggregate."""
+    from mmequi.evaluation.seed_summary import (aggregate, markdown,
+                                                paired_deltas, plain, table)
+    per_seed = out['metrics']
+    agg, deltas = aggregate(per_seed), paired_deltas(per_seed, args.control)
+    arms, n = list(args.methods), len(args.seeds)
+    cols = [(c[0], c[1], c[3]) for c in COLUMNS
+            if any(c[1] in m for a in per_seed.values() for m in a.values())]
+    mean_cols = [(c[0], c[2], 3) for c in COLUMNS if c[2] and
+                 any(c[2] in m for a in per_seed.values()
+                     for m in a.values())]
+    info = {k: probe_info(v, args) for k, v in args.probes.items()}
+    main = table(cols, arms, agg, n)
+    delta = table(cols, [a for a in arms if a != args.control], deltas, n,
+                  delta=True, first=f'− {args.control}')
+    seeds = ', '.join(map(str, args.seeds))
+    text = [
+        '# Equivariance benchmark', '',
+        f'seeds {seeds}; total time {out["total"]}; arms: ' +
+        ', '.join(f'{m} = `{c}`' + (f' (checkpoint `{args.checkpoints[m]}`)'
+                                    if m in args.checkpoints else '')
+                  for m, c in args.methods.items()), '',
+        'Probes on frozen features (held-out objects / images); top-1 in %, '
+        'R² as SIE (one scalar mean over all target entries, `r2_sie`). '
+        'Synthetic R² columns name their protocol: **zero fill** = the '
+        "paper's (the fill region of a rotated/shifted image gives θ away), "
+        '**crop** = leak-free (every view is a window no fill reaches). '
+        'Probe features: ' + '; '.join(
+            f'{k}: {v["feature"]}' + (f', protocol {v["protocol"]}'
+                                      if v['protocol'] else '')
+            for k, v in info.items()) + '.', '',
+        (f'Mean ± half the range over {n} seeds:' if n > 1 else
+         f'Seed {seeds}:'), '', markdown(main), '',
+        f'Difference to the control arm ({args.control}), paired by seed '
+        '(`*`: larger than the seed range of both arms, same sign on every '
+        'seed' + ('' if n > 1 else '; needs 2 or more seeds') + '):', '',
+        markdown(delta), '']
+    if n > 1:
+        for seed in args.seeds:
+            text += [f'Seed {seed}:', '',
+                     markdown(table(cols, arms, aggregate(
+                         {seed: per_seed[seed]}), 1)), '']
+    text += ['The same R² averaged over target dimensions (sklearn default, '
+             '`r2_mean`):', '', markdown(table(mean_cols, arms, agg, n)), '']
+    if any(out['collapse'].values()):
+        text += ['Collapse monitor at the end of pretraining (teacher output '
+                 'entropy / ln K: 1 = uniform; prototypes in use: 1 = one '
+                 'prototype; mean of the last iterations):', '',
+                 markdown(_collapse_rows(out['collapse'])), '']
+    if any(out['recon'].values()):
+        text += ['Reconstruction diagnostic on held-out data (MSE in '
+                 'normalised pixels, mean over the K targets; `swap_z1` / '
+                 '`swap_z2`: the features of v1 / v2 taken from another '
+                 'image; pictures `recon_<arm>_seed<s>.png`: v1 | u | '
+                 'û_1 | u_1 | û_2 | u_2 | v2):', '',
+                 markdown(_recon_rows(out['recon'])), '']
+    text += ['Probe configs: ' + ', '.join(f'{k} = `{v}`'
+                                           for k, v in args.probes.items()),
+             '', 'Time per stage: ' + ', '.join(
+                 f'{k} {v:.0f} s' for k, v in out['seconds'].items()), '']
+    with open(osp.join(args.work_dir, 'summary.md'), 'w') as f:
+        f.write('\n'.join(text))
+    summary = dict(seeds=args.seeds, methods=args.methods,
+                   checkpoints=out['checkpoints'], control=args.control,
+                   probes=info, metrics=per_seed, aggregate=agg,
+                   deltas=deltas, collapse=out['collapse'],
+                   recon=out['recon'], seconds=out['seconds'],
+                   total=out['total'])
+    with open(osp.join(args.work_dir, 'summary.json'), 'w') as f:
+        json.dump(summary, f, indent=2)
+    bar_chart(agg, arms, cols, osp.join(args.work_dir, 'summary.png'))
+    print('\n' + plain(main) + '\n\n' + plain(delta))
+    if any(out['collapse'].values()):
+        print('\n' + plain(_collapse_rows(out['collapse'])))
+    if any(out['recon'].values()):
+        print('\n' + plain(_recon_rows(out['recon'])))
+    return summary
+
+
+def bar_chart(agg, arms, cols, path: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import numpy as np
+    x = np.arange(len(cols))
+    arms = [a for a in arms if a in agg]
+    width = 0.8 / max(1, len(arms))
+    fig, ax = plt.subplots(figsize=(1.2 * len(cols) + 2, 3.8))
+    for i, arm in enumerate(arms):
+        scale = [100.0 if title == 'top-1' else 1.0 for title, _, _ in cols]
+        stats = [agg[arm].get(key) for _, key, _ in cols]
+        vals = [s['mean'] / k if s else np.nan for s, k in zip(stats, scale)]
+        err = [s['spread'] / 2 / k if s else 0 for s, k in zip(stats, scale)]
+        ax.bar(x + (i - (len(arms) - 1) / 2) * width, vals, width, yerr=err,
+               capsize=2, label=arm)
+    ax.set_xticks(x, [t + (' (/100)' if t == 'top-1' else '')
+                      for t, _, _ in cols], rotation=25, ha='right')
+    ax.set_ylabel('top-1 / 100, R² (SIE)')
+    ax.axhline(0, color='k', lw=0.5)
+    ax.set_ylim(min(-0.1, ax.get_ylim()[0]), 1.0)
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title('frozen-feature probes (bars: mean; whiskers: half range '
+                 'over seeds)', fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None) -> dict:
     args = parse_args(argv)
     import torch
     if args.threads:
         torch.set_num_threads(args.threads)
     import mmequi  # noqa: F401  (compat layer and registration)
     os.makedirs(args.work_dir, exist_ok=True)
-    to_train = [m for m in args.methods if m not in args.checkpoints]
-    stages = len(to_train) + len(args.methods) * len(args.probes)
-    progress = Progress(stages)
-    ensure_toy_data(args, [args.methods[m] for m in to_train] +
-                    list(args.probes.values()))
-
-    results: Dict[str, Dict[str, float]] = OrderedDict()
-    timing: Dict[str, float] = OrderedDict()
-    for method, config in args.methods.items():
-        mdir = osp.join(args.work_dir, _slug(method))
-        ckpt = args.checkpoints.get(method)
-        if ckpt == RANDOM:
-            ckpt = random_backbone(config, args.seed,
-                                   osp.join(mdir, 'random_init.pth'))
-        elif ckpt is None:
-            progress.stage(f'{method}: pretraining {config}')
-            t = time.time()
-            ckpt = pretrain(method, config, args,
-                            osp.join(mdir, 'pretrain'))
-            timing[f'{method} / pretrain'] = time.time() - t
-        backbone = probe_backbone(config)
-        results[method] = {}
-        for kind, pconfig in args.probes.items():
-            progress.stage(f'{method}: {kind} probe {pconfig}')
-            t = time.time()
-            results[method].update(probe(method, kind, pconfig, backbone,
-                                         ckpt, args, osp.join(mdir, kind)))
-            timing[f'{method} / {kind} probe'] = time.time() - t
-
-    rows, rows_mean = make_table(results), make_table(results, mean=True)
-    total = progress.elapsed()
-    text = [
-        '# Equivariance benchmark', '',
-        f'seed {args.seed}; total time {total}; methods: ' +
-        ', '.join(f'{m} = `{c}`' for m, c in args.methods.items()), '',
-        'Probes on frozen features (held-out objects / images). top-1 in %, '
-        'R² as SIE (one scalar mean over all target entries, `r2_sie`):', '',
-        markdown(rows), '',
-        'The same R² averaged over target dimensions (sklearn default, '
-        '`r2_mean`):', '', markdown(rows_mean), '',
-        'Probe configs: ' + ', '.join(f'{k} = `{v}`'
-                                      for k, v in args.probes.items()), '',
-        'Time per stage: ' + ', '.join(f'{k} {v:.0f} s'
-                                       for k, v in timing.items()), '']
-    with open(osp.join(args.work_dir, 'summary.md'), 'w') as f:
-        f.write('\n'.join(text))
-    with open(osp.join(args.work_dir, 'summary.json'), 'w') as f:
-        json.dump(dict(seed=args.seed, methods=args.methods,
-                       probes=args.probes, metrics=results,
-                       seconds=timing), f, indent=2)
-    bar_chart(results, osp.join(args.work_dir, 'summary.png'))
-    print('\n' + plain(rows))
+    out = run(args)
+    summary = summarise(args, out)
     print(f'\n(R² = r2_sie; top-1 in %.) Saved {args.work_dir}/summary.md, '
-          f'summary.json, summary.png; total {total}', flush=True)
-    return results
+          f'summary.json, summary.png; total {out["total"]}', flush=True)
+    return summary
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@ toy_single_pipeline = [
     dict(type='PackInputs', meta_keys=['img_path', 'sample_idx']),
 ]
 model = dict(backbone={{_base_.toy_vit}}, dummy_size={{_base_.toy_img_size}},
-    input_norm={{_base_.toy_input_norm}},
+    input_norm={{_base_.toy_input_norm}}, feature={{_base_.toy_feature}},
              tasks=dict(cls=dict(out_channels=10)))
 train_dataloader = dict(
     batch_size={{_base_.toy_batch_size}}, num_workers=0,

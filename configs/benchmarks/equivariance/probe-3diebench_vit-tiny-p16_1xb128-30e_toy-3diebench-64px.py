@@ -13,7 +13,7 @@ toy_pair_pipeline = [
 ]
 model = dict(
     backbone={{_base_.toy_vit}}, dummy_size={{_base_.toy_img_size}},
-    input_norm={{_base_.toy_input_norm}},
+    input_norm={{_base_.toy_input_norm}}, feature={{_base_.toy_feature}},
     tasks=dict(rot_quat=dict(head={{_base_.toy_mlp_probe}}),
                color_diff=dict(head={{_base_.toy_mlp_probe}})))
 # fixed pairs, decoded once (CachedDataset) and embedded once (feature cache)

@@ -14,7 +14,7 @@ toy_single_pipeline = [
 ]
 model = dict(
     backbone={{_base_.toy_vit}}, dummy_size={{_base_.toy_img_size}},
-    input_norm={{_base_.toy_input_norm}},
+    input_norm={{_base_.toy_input_norm}}, feature={{_base_.toy_feature}},
     tasks=dict(rot=dict(head={{_base_.toy_mlp_probe}}),
                color=dict(head={{_base_.toy_mlp_probe}}),
                blur=dict(head={{_base_.toy_mlp_probe}}),

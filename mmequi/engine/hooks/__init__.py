@@ -1,3 +1,4 @@
+from .collapse_monitor_hook import CollapseError, CollapseMonitorHook
 from .distillation_teacher_hook import (DistillationTeacherHook,
                                         cosine_momentum, warmup_temperature)
 from .epoch_seed_hook import EpochSeedHook, epoch_worker_init_fn
@@ -8,5 +9,6 @@ from .recon_visualization_hook import ReconVisualizationHook
 __all__ = [
     'EpochSeedHook', 'epoch_worker_init_fn', 'PrecisionLoggerHook',
     'DistillationTeacherHook', 'cosine_momentum', 'warmup_temperature',
-    'ReconVisualizationHook', 'OnlineProbeHook'
+    'ReconVisualizationHook', 'OnlineProbeHook', 'CollapseMonitorHook',
+    'CollapseError'
 ]

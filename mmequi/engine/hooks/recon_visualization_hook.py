@@ -10,6 +10,8 @@ is one sample::
     u | û_1 | u_1 | ... | û_K | u_K | v2 = g_θ(u)
 
 (u: the second global view before g_θ; û_k: reconstruction; u_k: target).
+The hook leaves the run as it was: θ is drawn under a forked RNG and the
+batch's data samples are copies.
 """
 from typing import Optional
 
@@ -60,16 +62,20 @@ class ReconVisualizationHook(Hook):
             return None
         n = self.num_samples
         batch = dict(inputs=[v[:n] for v in data_batch['inputs']],
-                     data_samples=data_batch['data_samples'][:n])
+                     data_samples=[ds.clone() for ds in
+                                   data_batch['data_samples'][:n]])
         pre = model.data_preprocessor
         was_training = model.training
         model.eval()
+        devices = [torch.cuda.current_device()] \
+            if torch.cuda.is_available() else []
         try:
-            data = pre(batch, True)
+            with torch.random.fork_rng(devices=devices):
+                data = pre(batch, True)
             recon = model.reconstruct(data['inputs'], data['data_samples'])
         finally:
             model.train(was_training)
-        u01 = pre.cast_data(batch['inputs'][model.view_index]).float() / 255
+        u01 = pre.to_unit(batch['inputs'][model.view_index])
         theta = torch.stack([torch.as_tensor(ds.equi_theta) for ds in
                              data['data_samples']]).to(u01.device).float()
         v2, targets = pre.make_targets(u01, theta)  # [0, 1]

@@ -23,6 +23,13 @@ multi-dimensional targets, so both are reported, named:
   and 0 otherwise (sklearn's ``force_finite=True``).
 
 For a 1-d target both are the same number.
+
+Synthetic-transform probes record their protocol in every data sample
+(``probe_protocol``, see
+:class:`~mmequi.models.data_preprocessors.TransformProbeDataPreprocessor`);
+the metric names then carry it: ``r2_zero_fill/rot_sie`` (the paper's
+protocol, whose fill region leaks θ) vs ``r2_crop/rot_sie`` (leak-free).
+Samples without a protocol (e.g. 3DIEBench pairs) give ``r2/<task>_sie``.
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -92,18 +99,24 @@ class EquivarianceR2(BaseMetric):
     Args:
         tasks: names of the regression tasks to score.
         collect_device: 'cpu' or 'gpu' (mmengine).
-        prefix: metric-name prefix. Defaults to ``'r2'``.
+        prefix: metric-name prefix. Defaults to ``'r2'``, or
+            ``'r2_<protocol>'`` when the samples record a probe protocol.
+        protocol: if given, the protocol every sample must record (an
+            error otherwise), e.g. ``'crop'`` in a leak-free config.
     """
 
     default_prefix: Optional[str] = 'r2'
 
     def __init__(self, tasks: Sequence[str], collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 prefix: Optional[str] = None,
+                 protocol: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if isinstance(tasks, str) or not tasks:
             raise ValueError('tasks must be a non-empty list of task names, '
                              f'got {tasks!r}')
         self.tasks = list(tasks)
+        self.protocol = protocol
+        self._auto_prefix = prefix is None
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -120,9 +133,27 @@ class EquivarianceR2(BaseMetric):
                     if isinstance(value, torch.Tensor):
                         value = value.detach().cpu().numpy()
                     row[key] = np.asarray(value, np.float64).reshape(-1)
+            row['protocol'] = sample.get('probe_protocol')
             self.results.append(row)
 
+    def _check_protocol(self, results: List[dict]) -> Optional[str]:
+        protocols = sorted({str(r.get('protocol')) for r in results})
+        if len(protocols) > 1:
+            raise ValueError(f'EquivarianceR2: the samples mix probe '
+                             f'protocols {protocols}; score them apart')
+        protocol = results[0].get('protocol') if results else None
+        if self.protocol is not None and protocol != self.protocol:
+            raise ValueError(
+                f'EquivarianceR2(protocol={self.protocol!r}) but the samples '
+                f'were made with protocol {protocol!r}; check the data '
+                "preprocessor's protocol")
+        if self._auto_prefix:
+            self.prefix = self.default_prefix if protocol is None else \
+                f'{self.default_prefix}_{protocol}'
+        return protocol
+
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        protocol = self._check_protocol(results)
         metrics = {}
         for task in self.tasks:
             y = np.stack([r[f'gt_{task}'] for r in results])  # (N, D)
@@ -131,5 +162,6 @@ class EquivarianceR2(BaseMetric):
             metrics[f'{task}_mean'] = r2_mean(y, y_hat)
             metrics[f'{task}_mse'] = float(np.square(y - y_hat).mean())
         MMLogger.get_current_instance().info(
-            f'EquivarianceR2 over {len(results)} samples')
+            f'EquivarianceR2 over {len(results)} samples'
+            + (f' (probe protocol {protocol!r})' if protocol else ''))
         return metrics

@@ -195,16 +195,31 @@ class iBOTEquiRecon(iBOT):
         return self.topk.loss(out, target)
 
     @torch.no_grad()
-    def reconstruct(self, inputs, data_samples: List[DataSample]):
-        """For visualisation: the K reconstructions (B, 3, H, W) of a batch
-        (student, masks applied as in training)."""
-        views, targets = self._views_and_targets(inputs)
+    def equi_features(self, inputs, data_samples: List[DataSample]):
+        """``(z_equi, hw)``: the student's equivariant patch features of the
+        two global views, (2, B, N, d_equi) in view order, as the decoders
+        see them in training (masks applied), and the token grid."""
+        if not self.d_equi:
+            raise RuntimeError('d_equi=0: the model has no decoders')
+        views, _ = self._views_and_targets(inputs)
         globals_, _, masks = self._split_views(views, data_samples)
         G, B = self.num_global, globals_.shape[0] // self.num_global
-        if not self.d_equi:
-            return []
         tokens = self.backbone(globals_, mask=masks)
         z = self.neck.forward_patch(tokens[:, 1:],
                                     slice(self.k_patch_inv, None))
-        return decode(self.decoders, z.unflatten(0, (G, B)),
-                      patch_grid(self.backbone, globals_), self.view_index)
+        return z.unflatten(0, (G, B)), patch_grid(self.backbone, globals_)
+
+    @torch.no_grad()
+    def decode_equi(self, z_equi: torch.Tensor, hw) -> List[torch.Tensor]:
+        """K reconstructions (B, 3, H, W) from ``z_equi`` (2, B, N, d) in
+        view order (e.g. with one view's features swapped, for
+        :func:`~mmequi.evaluation.recon_diagnostic`)."""
+        return decode(self.decoders, z_equi, hw, self.view_index)
+
+    @torch.no_grad()
+    def reconstruct(self, inputs, data_samples: List[DataSample]):
+        """For visualisation: the K reconstructions (B, 3, H, W) of a batch
+        (student, masks applied as in training)."""
+        if not self.d_equi:
+            return []
+        return self.decode_equi(*self.equi_features(inputs, data_samples))

@@ -91,13 +91,26 @@ class VICRegEquiRecon(BaseSelfSupervisor):
                       patch_grid(self.backbone, views[0]), self.view_index)
 
     @torch.no_grad()
+    def equi_features(self, inputs, data_samples: List[DataSample]):
+        """``(e_equi, hw)``: the equivariant patch embeddings of the two
+        views, (2, B, N, d_equi) in view order, and the token grid."""
+        if not self.d_equi:
+            raise RuntimeError('d_equi=0: the model has no decoders')
+        views = inputs['views']
+        e = self._embed(torch.cat(views)).unflatten(0, (2, views[0].shape[0]))
+        return e[:, :, 1:, self.k_inv:], patch_grid(self.backbone, views[0])
+
+    @torch.no_grad()
+    def decode_equi(self, z_equi: torch.Tensor, hw) -> List[torch.Tensor]:
+        """K reconstructions (B, 3, H, W) from ``z_equi`` (2, B, N, d)."""
+        return decode(self.decoders, z_equi, hw, self.view_index)
+
+    @torch.no_grad()
     def reconstruct(self, inputs, data_samples: List[DataSample]):
         """For visualisation: the K reconstructions (B, 3, H, W)."""
         if not self.d_equi:
             return []
-        views = inputs['views']
-        e = self._embed(torch.cat(views)).unflatten(0, (2, views[0].shape[0]))
-        return self._decode(e, views)
+        return self.decode_equi(*self.equi_features(inputs, data_samples))
 
     def loss(self, inputs, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:

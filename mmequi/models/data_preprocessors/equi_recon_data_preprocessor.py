@@ -128,6 +128,14 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
             return x
         return x * (self.std / 255.0) + self.mean / 255.0
 
+    def to_unit(self, view: torch.Tensor) -> torch.Tensor:
+        """A uint8 view (B, 3, H, W) as collated -> float ``[0, 1]`` on the
+        device, channels flipped if configured (the pixels g_θ acts on)."""
+        view = self.cast_data(view)
+        if self._channel_conversion:
+            view = view[:, [2, 1, 0], ...]
+        return view.float() / 255.0
+
     def make_targets(self, u01: torch.Tensor,
                      theta: Any) -> Tuple[torch.Tensor, torch.Tensor]:
         """``(v2, targets)`` in ``[0, 1]`` for ``[0, 1]`` views ``u01``
@@ -220,9 +228,7 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
         if not -num_views <= self.view_index < num_views:
             raise IndexError(f'view_index={self.view_index} but the batch '
                              f'has {num_views} view(s)')
-        if self._channel_conversion:
-            views = [v[:, [2, 1, 0], ...] for v in views]
-        views = [v.float() / 255.0 for v in views]
+        views = [self.to_unit(v) for v in views]
 
         u01 = views[self.view_index]
         if self.theta_source == 'device':

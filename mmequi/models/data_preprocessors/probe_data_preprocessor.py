@@ -13,18 +13,41 @@ own parameters θ_g, giving the views ``[I, g_1(I), ..., g_T(I)]``, and
 writes the targets θ_g (rescaled to [-1, 1] by the family's range) into the
 data samples. θ is a deterministic function of ``(seed, sample_idx)``, so
 evaluation is reproducible and every view has a stable name.
+
+Two protocols (``protocol=``), recorded in every data sample as
+``probe_protocol`` and in every metric name by
+:class:`~mmequi.evaluation.EquivarianceR2`:
+
+* ``'zero_fill'`` -- the paper's: g_θ is applied to the whole image;
+  rotation and translation leave a zero-filled region whose shape and size
+  give θ away (a randomly initialised ViT reaches R²(rot) 0.80 on the toy
+  set, and a content-blind detector of black pixels 0.99);
+* ``'crop'`` -- leak-free: every view, the untransformed one included, is
+  the central ``crop_size`` window of the (transformed) image, resampled
+  to ``out_size`` in the same bilinear step; the window is small enough
+  that no θ in the configured ranges brings fill into it
+  (:func:`~mmequi.models.utils.param_transforms.leak_free_window`). A
+  translation then moves the window over the image; a rotation turns the
+  image under it. Encoders that cannot see orientation score R²(rot) ≈ 0
+  (tests/models/data_preprocessors/test_probe_data_preprocessor.py).
 """
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
+from mmengine.logging import print_log
 from mmpretrain.models.utils.data_preprocessor import SelfSupDataPreprocessor
 from mmpretrain.registry import MODELS
 
-from ..utils.param_transforms import build_param_transform
+from ..utils.param_transforms import (build_param_transform,
+                                      leak_free_window, se2_warp,
+                                      window_is_leak_free)
 
 __all__ = ['ProbeDataPreprocessor', 'TransformProbeDataPreprocessor',
-           'hash_uniform']
+           'hash_uniform', 'PROBE_PROTOCOLS']
+
+#: Synthetic-probe protocols (see the module docstring).
+PROBE_PROTOCOLS = ('zero_fill', 'crop')
 
 _M64 = (1 << 64) - 1
 
@@ -177,10 +200,21 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
             color=dict(type='color'), blur=dict(type='blur'),
             trans=dict(type='translation', max_shift=10.0))``.
         seed: seed of the per-sample parameter draws.
+        protocol: ``'zero_fill'`` (the paper's) or ``'crop'`` (leak-free;
+            see the module docstring).
+        crop_size: ``'crop'`` only: the window side in input pixels; None
+            (default): the largest leak-free window for the input size and
+            all the families' ranges. A given size is checked per batch and
+            refused if fill could enter it.
+        out_size: ``'crop'`` only: side of the output views; None: the
+            input's (shorter) side.
         mean, std, to_rgb, ...: as :class:`ProbeDataPreprocessor`.
     """
 
     def __init__(self, transforms: Dict[str, dict], seed: int = 0,
+                 protocol: str = 'zero_fill',
+                 crop_size: Optional[int] = None,
+                 out_size: Optional[int] = None,
                  mean: Optional[Sequence[Union[float, int]]] = None,
                  std: Optional[Sequence[Union[float, int]]] = None,
                  to_rgb: bool = False, bgr_to_rgb: bool = False,
@@ -202,6 +236,46 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
                     f'empty range [{t.low[empty[0]]}, {t.high[empty[0]]}]; a '
                     'probe cannot predict a constant')
         self.seed = int(seed)
+        if protocol not in PROBE_PROTOCOLS:
+            raise ValueError(f'protocol={protocol!r}: choose from '
+                             f'{PROBE_PROTOCOLS}')
+        if protocol != 'crop' and (crop_size is not None
+                                   or out_size is not None):
+            raise ValueError(f'crop_size / out_size apply to '
+                             f"protocol='crop', not {protocol!r}")
+        for name, value in (('crop_size', crop_size),
+                            ('out_size', out_size)):
+            if value is not None and (not isinstance(value, int)
+                                      or value < 1):
+                raise ValueError(f'{name}={value!r} must be an int >= 1')
+        self.protocol = protocol
+        self.crop_size, self.out_size = crop_size, out_size
+        self._logged_window = None
+
+    def window(self, height: int, width: int):
+        """``(crop_size, out_size)`` of the ``'crop'`` protocol for
+        ``height x width`` inputs (checked to be leak-free)."""
+        size = min(height, width)
+        out = self.out_size or size
+        extents = [t.max_extent() for t in self.transforms.values()]
+        if self.crop_size is None:
+            win = leak_free_window(size, out, extents)
+        else:
+            win = self.crop_size
+            if not window_is_leak_free(size, win, out, extents):
+                raise ValueError(
+                    f'crop_size={win} lets zero fill into the views of '
+                    f'{height}x{width} images with these ranges '
+                    f'({list(self.transforms.values())}); the largest '
+                    f'leak-free window is '
+                    f'{leak_free_window(size, out, extents)}')
+        if self._logged_window != (height, width, win, out):
+            self._logged_window = (height, width, win, out)
+            print_log(f'synthetic probe protocol "crop": the central '
+                      f'{win}x{win} window of the {height}x{width} images, '
+                      f'resampled to {out}x{out}, for every view',
+                      logger='current')
+        return win, out
 
     def draw(self, sample_idx) -> Dict[str, np.ndarray]:
         """θ of every family for a batch of sample indices (B,):
@@ -237,22 +311,43 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
         thetas = self.draw([s.sample_idx for s in samples])  # {name: (B, d)}
         targets = {name: self.target(name, th) for name, th in thetas.items()}
         for i, sample in enumerate(samples):
+            sample.set_metainfo(dict(probe_protocol=self.protocol))
             for name in self.transforms:
                 sample.set_field(thetas[name][i], f'theta_{name}')
                 sample.set_field(targets[name][i], f'probe_{name}')
+        window = None
+        if self.protocol == 'crop':
+            window = self.window(*x01.shape[-2:])
         keys = _img_paths(samples, b, 1)
         if keys is not None:
             base = keys[0]
+            if window is not None:  # other pixels than the zero-fill views
+                base = [f'{p}|crop{window[0]}to{window[1]}' for p in base]
             keys = [base] + [
                 [f'{p}|{name}|{th.tobytes().hex()}'
                  for p, th in zip(base, thetas[name])]
                 for name in self.transforms]
-        views = [self._normalize01(x01)]
+        views = [self._normalize01(
+            x01 if window is None else se2_warp(x01, None, None, *window))]
         for v, (name, t) in enumerate(self.transforms.items(), start=1):
             if self._cached(keys, v, training):
                 views.append(None)  # all features cached
                 continue
             theta = torch.from_numpy(thetas[name]).to(x01.device)
-            views.append(self._normalize01(t.apply(x01, theta)))
+            views.append(self._normalize01(
+                self._transform(t, x01, theta, window)))
         return {'inputs': {'views': views, 'keys': keys},
                 'data_samples': samples}
+
+    @staticmethod
+    def _transform(t, x01: torch.Tensor, theta: torch.Tensor,
+                   window) -> torch.Tensor:
+        """g_θ(I) (B, 3, H, W) in the zero-fill protocol; with a window,
+        its central window (B, 3, n, n): geometric families warp and crop
+        in one resampling, the others change the pixels first."""
+        if window is None:
+            return t.apply(x01, theta)
+        warp = t.warp(theta)
+        if warp is None:
+            return se2_warp(t.apply(x01, theta), None, None, *window)
+        return se2_warp(x01, *warp, *window)

@@ -19,6 +19,14 @@ used are those before the call; afterwards
 c1 ← μ c1 + (1 − μ) mean_{q,b} t_qb and
 c2 ← μ2 c2 + (1 − μ2) mean_{q,b} mean_n tp_qbn (all tokens, masked or not),
 with the batch sums all-reduced over ranks (DINOv2-style centring).
+
+With ``monitor=True`` the output also holds the teacher's collapse figures
+(:func:`~mmequi.models.utils.collapse_stats.teacher_collapse_stats`, no
+gradient, not summed into the loss because their names lack ``loss``):
+``teacher_cls_entropy`` / ``teacher_patch_entropy`` (mean row entropy / ln K:
+1 = uniform) and ``teacher_cls_protos`` / ``teacher_patch_protos``
+(prototypes in use: 1 = every row on one prototype), the patch figures over
+the masked tokens.
 """
 from typing import Dict
 
@@ -27,6 +35,8 @@ import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
+
+from ..utils.collapse_stats import teacher_collapse_stats
 
 
 def _all_reduce_mean(x: torch.Tensor, count: int) -> torch.Tensor:
@@ -52,13 +62,15 @@ class iBOTLoss(nn.Module):
         center_momentum: μ for c1 (0.9).
         center_momentum2: μ2 for c2 (0.9).
         lambda_cls: λ1; lambda_patch: λ2 (1, 1).
+        monitor: add the teacher's collapse figures to the output (see
+            the module docstring; True).
     """
 
     def __init__(self, out_dim: int = 8192, patch_out_dim: int = 8192,
                  num_global: int = 2, num_local: int = 10,
                  student_temp: float = 0.1, center_momentum: float = 0.9,
                  center_momentum2: float = 0.9, lambda_cls: float = 1.0,
-                 lambda_patch: float = 1.0) -> None:
+                 lambda_patch: float = 1.0, monitor: bool = True) -> None:
         super().__init__()
         if num_global < 1 or num_local < 0:
             raise ValueError(f'need num_global >= 1 and num_local >= 0, got '
@@ -71,6 +83,7 @@ class iBOTLoss(nn.Module):
         self.center_momentum = center_momentum
         self.center_momentum2 = center_momentum2
         self.lambda_cls, self.lambda_patch = lambda_cls, lambda_patch
+        self.monitor = monitor
         self.register_buffer('center', torch.zeros(1, out_dim))
         self.register_buffer('center2', torch.zeros(1, 1, patch_out_dim))
 
@@ -89,7 +102,8 @@ class iBOTLoss(nn.Module):
             masks: (G*B, N) bool.
             teacher_temp, teacher_patch_temp: τ_t and τ_t2.
         Returns:
-            ``dict(loss_cls=..., loss_patch=...)`` (scalars).
+            ``dict(loss_cls=..., loss_patch=...)`` (scalars), plus the
+            ``teacher_*`` collapse figures with ``monitor=True``.
         """
         G, V = self.num_global, self.num_global + self.num_local
         GB, N = masks.shape
@@ -114,12 +128,17 @@ class iBOTLoss(nn.Module):
         teacher_cls = teacher_cls.detach().to(dtype)
         teacher_patch = teacher_patch.detach().to(dtype)
         with torch.autocast(device_type=masks.device.type, enabled=False):
-            loss_cls, loss_patch = self._losses(
+            loss_cls, loss_patch, t_cls, t_patch = self._losses(
                 student_cls.to(dtype), student_patch.to(dtype), teacher_cls,
                 teacher_patch, masks, image, teacher_temp,
                 teacher_patch_temp)
         self.update_center(teacher_cls, teacher_patch)
-        return dict(loss_cls=loss_cls, loss_patch=loss_patch)
+        out = dict(loss_cls=loss_cls, loss_patch=loss_patch)
+        if self.monitor:
+            out.update(teacher_collapse_stats(
+                [t_cls.flatten(0, 1), t_patch],
+                ['teacher_cls', 'teacher_patch']))
+        return out
 
     def _losses(self, student_cls, student_patch, teacher_cls, teacher_patch,
                 masks, image, teacher_temp, teacher_patch_temp):
@@ -151,7 +170,8 @@ class iBOTLoss(nn.Module):
                                     0, image, token_ce)  # (GB,)
         count = masks.sum(-1).clamp(min=1).to(per_image.dtype)  # (GB,)
         loss_patch = (per_image / count).mean() * self.lambda_patch
-        return loss_cls, loss_patch
+        # teacher probabilities (G, B, K) and (M, K2) for the monitor
+        return loss_cls, loss_patch, t_cls, t_patch
 
     @torch.no_grad()
     def update_center(self, teacher_cls: torch.Tensor,

@@ -9,7 +9,10 @@
 #   epochs would stay far from its optimum (the linear probe of the demo's
 #   iBOT reached 20 % top-1 without it, 26 % with it, and 30 % for a
 #   converged logistic regression on standardised features),
-# * 30 epochs, batch 128.
+# * 30 epochs, batch 128,
+# * the probed feature is the backbone's [CLS] token and its mean patch
+#   token, concatenated (the reconstruction acts on the patch tokens, iBOT's
+#   losses on both), named in the benchmark's table.
 toy_data_root = 'data/toy_3diebench'
 toy_num_views = 10
 toy_img_size = 64
@@ -18,3 +21,4 @@ toy_mlp_probe = dict(type='MLPNeck', hidden_channels=256, num_layers=3,
                      norm_cfg=None, act='ReLU')
 toy_batch_size = 128
 toy_input_norm = True
+toy_feature = 'cls_mean_patch'

@@ -11,7 +11,8 @@ Build one from a config dict::
 """
 from typing import Dict, Type, Union
 
-from .base import ParamTransform, check_range, se2_warp
+from .base import (ParamTransform, check_range, leak_free_window,
+                   rotation_extent, se2_warp, window_is_leak_free)
 from .blur import Blur
 from .color import Color
 from .rotation import Rotation
@@ -54,5 +55,6 @@ def build_param_transform(
 
 __all__ = [
     'ParamTransform', 'Rotation', 'Color', 'Blur', 'Translation', 'SE2',
-    'PARAM_TRANSFORMS', 'build_param_transform', 'check_range', 'se2_warp'
+    'PARAM_TRANSFORMS', 'build_param_transform', 'check_range', 'se2_warp',
+    'leak_free_window', 'rotation_extent', 'window_is_leak_free'
 ]

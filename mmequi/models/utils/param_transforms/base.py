@@ -32,7 +32,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ['ParamTransform', 'RNG', 'check_range', 'se2_warp']
+__all__ = ['ParamTransform', 'RNG', 'check_range', 'se2_warp',
+           'rotation_extent', 'leak_free_window', 'window_is_leak_free']
 
 #: Random generators accepted by :meth:`ParamTransform.sample`.
 RNG = Union[np.random.RandomState, np.random.Generator, None]
@@ -86,9 +87,14 @@ def check_range(name: str, value: Any, low_bound: float, high_bound: float,
 
 
 def se2_warp(img: torch.Tensor, angle: Optional[torch.Tensor],
-             shift: Optional[torch.Tensor]) -> torch.Tensor:
+             shift: Optional[torch.Tensor],
+             window: Optional[float] = None,
+             out_size: Optional[int] = None) -> torch.Tensor:
     """Rotate about the image centre, then translate (``g = T o R``), with a
-    single bilinear :func:`torch.nn.functional.grid_sample`.
+    single bilinear :func:`torch.nn.functional.grid_sample`; optionally
+    look at the result through a centred square window and resample that
+    to another size (the leak-free probe protocol, see
+    :func:`leak_free_window`).
 
     Geometry (pixel coordinates, ``x`` right, ``y`` down, pixel centres at
     integer positions, ``align_corners=False``): with ``X = x - (W - 1) / 2``
@@ -99,18 +105,38 @@ def se2_warp(img: torch.Tensor, angle: Optional[torch.Tensor],
     right / down. Each output pixel ``q`` samples the input at
     ``R^-1 (q - t)``; samples outside the image read zeros.
 
+    With ``window = s`` (input pixels) and ``out_size = n`` the output is
+    ``(B, C, n, n)``: output pixel ``j`` shows the transformed image at the
+    offset ``X = ((2 j + 1) / n - 1) s / 2`` from the centre, i.e. the
+    central ``s x s`` window scaled to ``n x n`` in the same resampling (so
+    the untransformed view, ``angle = shift = None``, is resampled exactly
+    like a transformed one).
+
     Args:
         img: ``(B, C, H, W)`` float images.
         angle: ``(B,)`` angles in degrees, or None for no rotation.
         shift: ``(B, 2)`` shifts ``(tx, ty)`` in pixels, or None.
+        window: side of the centred window in input pixels; None: the
+            whole image (``W x H``).
+        out_size: output side with ``window``; None: ``window`` rounded.
 
     Returns:
-        ``(B, C, H, W)`` warped images. No exact-identity special case here
-        (callers add it).
+        ``(B, C, H, W)`` warped images, or ``(B, C, n, n)`` with a window.
+        No exact-identity special case here (callers add it).
     """
-    b, _, h, w = img.shape
+    b, c, h, w = img.shape
+    if window is None:
+        win_w, win_h, out_hw = float(w), float(h), (h, w)
+    else:
+        if not window > 0:
+            raise ValueError(f'window={window} must be > 0')
+        n = int(out_size) if out_size is not None else int(round(window))
+        if n < 1:
+            raise ValueError(f'out_size={out_size} must be >= 1')
+        win_w = win_h = float(window)
+        out_hw = (n, n)
     if img.numel() == 0:  # affine_grid rejects empty batches
-        return img.clone()
+        return img.new_zeros(b, c, *out_hw)
     dtype, device = img.dtype, img.device
     if angle is None:
         cos = torch.ones(b, dtype=dtype, device=device)
@@ -124,16 +150,66 @@ def se2_warp(img: torch.Tensor, angle: Optional[torch.Tensor],
         tx, ty = shift.to(dtype).unbind(dim=1)
     # Normalised coordinates (align_corners=False): X = x_n * W / 2,
     # Y = y_n * H / 2, i.e. pixel = D @ normalised with D = diag(W/2, H/2).
-    # Sampling point in normalised units: D^-1 R^-1 (D q_n - t) with
-    # R^-1 = [[cos, -sin], [sin, cos]].
+    # An output pixel at q_n (normalised) shows the window offset S q_n,
+    # S = diag(win_w/2, win_h/2) (S = D without a window); it samples the
+    # input at D^-1 R^-1 (S q_n - t) with R^-1 = [[cos, -sin], [sin, cos]].
     row0 = torch.stack(
-        [cos, -sin * (h / w), -(cos * tx - sin * ty) * (2.0 / w)], dim=1)
+        [cos * (win_w / w), -sin * (win_h / w),
+         -(cos * tx - sin * ty) * (2.0 / w)], dim=1)
     row1 = torch.stack(
-        [sin * (w / h), cos, -(sin * tx + cos * ty) * (2.0 / h)], dim=1)
+        [sin * (win_w / h), cos * (win_h / h),
+         -(sin * tx + cos * ty) * (2.0 / h)], dim=1)
     matrix = torch.stack([row0, row1], dim=1)  # (B, 2, 3)
-    grid = F.affine_grid(matrix, list(img.shape), align_corners=False)
+    grid = F.affine_grid(matrix, [b, c, *out_hw], align_corners=False)
     return F.grid_sample(img, grid, mode='bilinear', padding_mode='zeros',
                          align_corners=False)
+
+
+def rotation_extent(low: float, high: float) -> float:
+    """``max |cos φ| + |sin φ|`` for φ in ``[low, high]`` degrees
+    (``sqrt(2)`` once an odd multiple of 45° lies in the range)."""
+    k0, k1 = math.ceil((low - 45.0) / 90.0), math.floor((high - 45.0) / 90.0)
+    if k0 <= k1:
+        return math.sqrt(2.0)
+    return max(abs(math.cos(math.radians(a))) + abs(math.sin(math.radians(a)))
+               for a in (low, high))
+
+
+def leak_free_window(size: int, out_size: int,
+                     extents: Sequence[Tuple[float, float]]) -> int:
+    """The largest window side ``s`` (input pixels) such that every sample
+    of :func:`se2_warp` with ``window=s, out_size=out_size`` lies inside the
+    ``size x size`` image for every θ of the given families, so no output
+    pixel mixes in the zero fill: with ``a = (1 - 1/out_size) s / 2`` (the
+    offset of the outermost output pixel centre) and ``(f, m)`` of each
+    family (:meth:`ParamTransform.max_extent`),
+    ``(a + m) f <= (size - 1) / 2``.
+
+    Raises:
+        ValueError: no window of at least one pixel fits.
+    """
+    if size < 2 or out_size < 1:
+        raise ValueError(f'size={size} must be >= 2, out_size={out_size} '
+                         '>= 1')
+    half = (size - 1) / 2.0
+    best = float('inf')
+    for f, m in extents:
+        best = min(best, 2.0 * (half / f - m) / (1.0 - 1.0 / out_size)
+                   if out_size > 1 else float('inf'))
+    s = int(math.floor(best + 1e-9)) if math.isfinite(best) else size
+    s = min(s, size)
+    if s < 1:
+        raise ValueError(f'no leak-free window fits a {size} px image for '
+                         f'(rotation factor, shift) = {list(extents)}')
+    return s
+
+
+def window_is_leak_free(size: int, window: float, out_size: int,
+                        extents: Sequence[Tuple[float, float]]) -> bool:
+    """Whether :func:`se2_warp` with this window never samples outside a
+    ``size x size`` image (see :func:`leak_free_window`)."""
+    a = (1.0 - 1.0 / out_size) * window / 2.0
+    return all((a + m) * f <= (size - 1) / 2.0 + 1e-6 for f, m in extents)
 
 
 class ParamTransform:
@@ -156,6 +232,22 @@ class ParamTransform:
         self.high = np.asarray(high, dtype=np.float64).reshape(self.dim)
 
     # ------------------------------------------------------------------ API
+    def warp(self, theta: torch.Tensor
+             ) -> Optional[Tuple[Optional[torch.Tensor],
+                                 Optional[torch.Tensor]]]:
+        """``(angle (B,), shift (B, 2))`` of a geometric family (either may
+        be None) for :func:`se2_warp`, or None for a family that changes
+        pixel values in place (colour, blur)."""
+        return None
+
+    def max_extent(self) -> Tuple[float, float]:
+        """``(f, m)``: the largest ``|cos φ| + |sin φ|`` over the angle
+        range and the largest ``|t|`` per axis over the shift range (``(1,
+        0)`` for non-geometric families). A point at offset ``X`` from the
+        centre (``|X|_inf <= a``) of ``g_θ(I)`` comes from ``I`` at
+        ``R^-1 (X - t)``, whose offset is at most ``(a + m) f`` per axis."""
+        return 1.0, 0.0
+
     def sample(self, n: int, rng: RNG = None) -> np.ndarray:
         """Draw ``n`` parameter vectors uniformly in the configured ranges.
 

@@ -9,7 +9,7 @@ from typing import Sequence, Union
 
 import torch
 
-from .base import ParamTransform, check_range, se2_warp
+from .base import ParamTransform, check_range, rotation_extent, se2_warp
 
 __all__ = ['Rotation']
 
@@ -43,6 +43,12 @@ class Rotation(ParamTransform):
         """img ``(B, 3, H, W)``, theta ``(B, 1)`` degrees."""
         out = se2_warp(img, theta[:, 0], None)
         return torch.where(self._identity_rows(theta), img, out)
+
+    def warp(self, theta: torch.Tensor):
+        return theta[:, 0], None
+
+    def max_extent(self):
+        return rotation_extent(*self.angle_range), 0.0
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(max_angle={self.angle_range})'

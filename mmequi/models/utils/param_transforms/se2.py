@@ -12,7 +12,7 @@ from typing import Sequence, Union
 
 import torch
 
-from .base import ParamTransform, check_range, se2_warp
+from .base import ParamTransform, check_range, rotation_extent, se2_warp
 
 __all__ = ['SE2']
 
@@ -45,6 +45,13 @@ class SE2(ParamTransform):
         """img ``(B, 3, H, W)``, theta ``(B, 3)`` = ``(phi, tx, ty)``."""
         out = se2_warp(img, theta[:, 0], theta[:, 1:])
         return torch.where(self._identity_rows(theta), img, out)
+
+    def warp(self, theta: torch.Tensor):
+        return theta[:, 0], theta[:, 1:]
+
+    def max_extent(self):
+        return (rotation_extent(*self.angle_range),
+                max(abs(v) for v in self.shift_range))
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(max_angle={self.angle_range}, '

@@ -42,5 +42,11 @@ class Translation(ParamTransform):
         out = se2_warp(img, None, theta)
         return torch.where(self._identity_rows(theta), img, out)
 
+    def warp(self, theta: torch.Tensor):
+        return None, theta
+
+    def max_extent(self):
+        return 1.0, max(abs(v) for v in self.shift_range)
+
     def __repr__(self) -> str:
         return f'{type(self).__name__}(max_shift={self.shift_range})'
