@@ -1,4 +1,5 @@
 from .cached_dataset import CachedDataset
+from .in_memory import InMemoryDataset
 from .homography import HomographyPairs, PackHomographyInputs
 from .three_die_bench import (ThreeDIEBench, color_difference,
                               euler_to_quaternion,
@@ -12,5 +13,5 @@ __all__ = [
     'SHAPES', 'make_toy_shapes', 'iBOTBlockMaskGenerator', 'iBOTMultiCrop',
     'ThreeDIEBench', 'euler_to_quaternion', 'relative_rotation_quaternion',
     'color_difference', 'CachedDataset', 'HomographyPairs',
-    'PackHomographyInputs'
+    'PackHomographyInputs', 'InMemoryDataset'
 ]

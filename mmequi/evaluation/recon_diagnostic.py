@@ -75,6 +75,9 @@ def recon_diagnostic(model, batches: Iterable[dict], seed: int = 0,
                         'decoders (an equi-recon model with d_equi > 0 is '
                         'needed)')
     pre = model.data_preprocessor
+    # BatchMultiCropDataPreprocessor makes the views on the device first
+    expand = getattr(pre, 'expand', None)
+    pre = getattr(pre, 'inner', pre)
     vi = model.view_index
     sums = {name: 0.0 for name in BASELINES if name != 'mean_image'}
     t_sum = t_sq = None  # per-pixel sums of the targets (K, 3, H, W)
@@ -89,6 +92,8 @@ def recon_diagnostic(model, batches: Iterable[dict], seed: int = 0,
             for b, batch in enumerate(batches):
                 if max_batches is not None and b >= max_batches:
                     break
+                if expand is not None:
+                    batch = expand(batch)
                 samples = [ds.clone() for ds in batch['data_samples']]
                 data = pre(dict(inputs=batch['inputs'],
                                 data_samples=samples), False)

@@ -56,6 +56,8 @@ import time
 from collections import OrderedDict
 from typing import Dict, List, Optional
 
+from mmengine.model import is_model_wrapper
+
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
 sys.path.insert(0, REPO)
 
@@ -140,9 +142,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--probe-options', nargs='+', action=DictAction,
                    default={}, metavar='KEY=VALUE',
                    help='config overrides for every probe')
+    p.add_argument('--fp32', action='store_true',
+                   help='pretrain in fp32 (bf16 configs: AmpOptimWrapper -> '
+                   'OptimWrapper), e.g. on a CPU without native bf16')
+    p.add_argument('--merge', nargs='+', metavar='DIR',
+                   help='only tabulate: merge the summary.json of earlier '
+                   'runs (e.g. one per seed, run in parallel) into WORK_DIR')
     p.add_argument('--threads', type=int,
                    help='torch CPU threads (default: torch\'s choice)')
     args = p.parse_args(argv)
+    if args.merge:
+        return args
     if args.seed is not None and args.seeds is not None:
         raise SystemExit('give --seed or --seeds, not both')
     args.seeds = args.seeds or [args.seed if args.seed is not None else 0]
@@ -273,6 +283,9 @@ def pretrain(name: str, config: str, seed: int, args, work_dir: str,
     """Train; returns (checkpoint, collapse summary or None, recon errors or
     None)."""
     cfg = _load(config, args, args.pretrain_epochs, args.pretrain_options)
+    if args.fp32:
+        from mmequi.utils import full_precision
+        cfg.optim_wrapper = full_precision(cfg.optim_wrapper)
     runner = _runner(cfg, work_dir, f'{_slug(name)}_seed{seed}_pretrain',
                      seed)
     runner.train()
@@ -285,8 +298,8 @@ def pretrain(name: str, config: str, seed: int, args, work_dir: str,
     collapse = runner.message_hub.get_info('collapse_monitor')
     recon = None
     model = runner.model
-    model = getattr(model, 'module', model) if not isinstance(
-        model, type(None)) else model
+    if is_model_wrapper(model):
+        model = model.module
     if args.recon_batches and getattr(model, 'd_equi', 0):
         recon = reconstruction(runner, cfg, seed, args.recon_batches,
                                recon_png)
@@ -514,7 +527,8 @@ def summarise(args, out: dict) -> dict:
     mean_cols = [(c[0], c[2], 3) for c in COLUMNS if c[2] and
                  any(c[2] in m for a in per_seed.values()
                      for m in a.values())]
-    info = {k: probe_info(v, args) for k, v in args.probes.items()}
+    info = out.get('probe_info') or {k: probe_info(v, args)
+                                     for k, v in args.probes.items()}
     main = table(cols, arms, agg, n)
     delta = table(cols, [a for a in arms if a != args.control], deltas, n,
                   delta=True, first=f'− {args.control}')
@@ -566,6 +580,7 @@ def summarise(args, out: dict) -> dict:
     with open(osp.join(args.work_dir, 'summary.md'), 'w') as f:
         f.write('\n'.join(text))
     summary = dict(seeds=args.seeds, methods=args.methods,
+                   given_checkpoints=args.checkpoints,
                    checkpoints=out['checkpoints'], control=args.control,
                    probes=info, metrics=per_seed, aggregate=agg,
                    deltas=deltas, collapse=out['collapse'],
@@ -611,6 +626,45 @@ def bar_chart(agg, arms, cols, path: str) -> None:
     plt.close(fig)
 
 
+def merge(args) -> dict:
+    """Combine the summary.json of runs with the same arms and probes and
+    disjoint seeds (e.g. one process per seed on one GPU)."""
+    parts = []
+    for d in args.merge:
+        path = osp.join(d, 'summary.json')
+        if not osp.isfile(path):
+            raise SystemExit(f'--merge {d}: no summary.json (did the run '
+                             'finish?)')
+        with open(path) as f:
+            parts.append(json.load(f))
+    first = parts[0]
+    for d, part in zip(args.merge[1:], parts[1:]):
+        for key in ('methods', 'control', 'probes'):
+            if part[key] != first[key]:
+                raise SystemExit(f'--merge: {d} has other {key} than '
+                                 f'{args.merge[0]}: {part[key]} vs '
+                                 f'{first[key]}')
+    seeds = [int(s) for part in parts for s in part['seeds']]
+    if len(set(seeds)) != len(seeds):
+        raise SystemExit(f'--merge: repeated seeds {seeds}')
+    args.methods = OrderedDict(first['methods'])
+    args.control = first['control']
+    args.seeds = seeds
+    args.probes = OrderedDict((k, v['config'])
+                              for k, v in first['probes'].items())
+    args.checkpoints = first.get('given_checkpoints', {})
+    out = dict(probe_info=first['probes'], metrics=OrderedDict(),
+               collapse=OrderedDict(), recon=OrderedDict(),
+               checkpoints=OrderedDict(), seconds=OrderedDict(),
+               total=' + '.join(p['total'] for p in parts))
+    for part in parts:
+        for key in ('metrics', 'collapse', 'recon', 'checkpoints'):
+            for seed, value in part[key].items():
+                out[key][int(seed)] = value
+        out['seconds'].update(part['seconds'])
+    return out
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     import torch
@@ -618,7 +672,7 @@ def main(argv=None) -> dict:
         torch.set_num_threads(args.threads)
     import mmequi  # noqa: F401  (compat layer and registration)
     os.makedirs(args.work_dir, exist_ok=True)
-    out = run(args)
+    out = merge(args) if args.merge else run(args)
     summary = summarise(args, out)
     print(f'\n(R² = r2_sie; top-1 in %.) Saved {args.work_dir}/summary.md, '
           f'summary.json, summary.png; total {out["total"]}', flush=True)

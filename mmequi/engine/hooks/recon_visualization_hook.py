@@ -61,7 +61,9 @@ class ReconVisualizationHook(Hook):
         if not getattr(model, 'd_equi', 0):
             return None
         n = self.num_samples
-        batch = dict(inputs=[v[:n] for v in data_batch['inputs']],
+        inputs = data_batch['inputs']
+        batch = dict(inputs=inputs[:n] if isinstance(inputs, torch.Tensor)
+                     else [v[:n] for v in inputs],
                      data_samples=[ds.clone() for ds in
                                    data_batch['data_samples'][:n]])
         pre = model.data_preprocessor
@@ -71,6 +73,9 @@ class ReconVisualizationHook(Hook):
             if torch.cuda.is_available() else []
         try:
             with torch.random.fork_rng(devices=devices):
+                if hasattr(pre, 'expand'):  # views made on the device
+                    batch = pre.expand(batch)
+                    pre = pre.inner
                 data = pre(batch, True)
             recon = model.reconstruct(data['inputs'], data['data_samples'])
         finally:

@@ -1,7 +1,9 @@
 """Data preprocessors registered into mmpretrain's ``MODELS`` registry."""
+from .batch_multi_crop import BatchMultiCrop, BatchMultiCropDataPreprocessor
 from .equi_recon_data_preprocessor import EquiReconDataPreprocessor
 from .probe_data_preprocessor import (ProbeDataPreprocessor,
                                       TransformProbeDataPreprocessor)
 
 __all__ = ['EquiReconDataPreprocessor', 'ProbeDataPreprocessor',
-           'TransformProbeDataPreprocessor']
+           'TransformProbeDataPreprocessor', 'BatchMultiCrop',
+           'BatchMultiCropDataPreprocessor']

@@ -24,3 +24,15 @@ def test_no_decoders_no_image_and_bad_args():
     with pytest.raises(ValueError, match='interval'):
         ReconVisualizationHook(interval=0)
     torch.manual_seed(0)
+
+
+def test_render_leaves_the_run_unchanged():
+    """Own RNG and copies of the data samples: the training batch and the
+    global generator are as they were."""
+    model = build()
+    batch = raw_batch()
+    torch.manual_seed(7)
+    state = torch.get_rng_state()
+    ReconVisualizationHook(num_samples=2).render(model, batch)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert all('equi_theta' not in ds for ds in batch['data_samples'])
