@@ -24,7 +24,6 @@ local_size = 64
 num_local = 4
 d_equi = 256
 k_out = 1024
-data_root = 'data/toy_3diebench_128'
 model = dict(
     backbone=dict(arch=dict(_delete_=True, embed_dims=192, num_layers=6,
                             num_heads=3, feedforward_channels=768),
@@ -47,25 +46,7 @@ model = dict(
             to_rgb=False,  # InMemoryDataset holds RGB
             transform=dict(type='rotation', max_angle=45.0),
             num_intermediate=2, view_index=1, theta_source='device')))
-train_dataloader = dict(
-    _delete_=True,
-    batch_size=256,
-    num_workers=4,
-    persistent_workers=True,
-    pin_memory=True,
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='InMemoryDataset',
-        dataset=dict(type='ThreeDIEBench', data_root=data_root,
-                     split='train', mode='single', num_views=10,
-                     pipeline=[]),
-        pipeline=[
-            dict(type='iBOTBlockMaskGenerator', input_size=img_size,
-                 patch_size=16, num_global=2),
-            dict(type='PackInputs', meta_keys=['img_path', 'sample_idx']),
-        ]))
+train_dataloader = {{_base_.toy128_gpu_train_dataloader}}
 
 max_epochs = 68
 warmup_epochs = 5

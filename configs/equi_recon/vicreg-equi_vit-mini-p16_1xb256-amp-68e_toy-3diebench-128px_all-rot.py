@@ -10,12 +10,12 @@
 # cosine. Run by tools/benchmarks/gpu_equivariance_experiment.sh with
 # ARMS=all; not run by us yet (no GPU lent).
 # Control arm: vicreg-equi-ctrl_vit-mini-p16_1xb256-amp-68e_toy-3diebench-128px_all-rot.py
-_base_ = ['./vicreg-equi_vit-small-p16_8xb128-amp-coslr-100e_in1k_all-rot.py']
+_base_ = ['./vicreg-equi_vit-small-p16_8xb128-amp-coslr-100e_in1k_all-rot.py',
+          '../_base_/datasets/three_die_bench.py']
 
 img_size = 128
 embed = 256
 d_equi = 128
-data_root = 'data/toy_3diebench_128'
 model = dict(
     data_preprocessor=dict(
         _delete_=True,
@@ -37,22 +37,7 @@ model = dict(
     d_equi=d_equi,
     decoder=dict(type='ReconDecoder', patch_size=16,
                  channels=(16, 32, 32, 16)))
-train_dataloader = dict(
-    _delete_=True,
-    batch_size=256,
-    num_workers=4,
-    persistent_workers=True,
-    pin_memory=True,
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='InMemoryDataset',
-        dataset=dict(type='ThreeDIEBench', data_root=data_root,
-                     split='train', mode='single', num_views=10,
-                     pipeline=[]),
-        pipeline=[dict(type='PackInputs',
-                       meta_keys=['img_path', 'sample_idx'])]))
+train_dataloader = {{_base_.toy128_gpu_train_dataloader}}
 
 max_epochs = 68
 warmup_epochs = 5

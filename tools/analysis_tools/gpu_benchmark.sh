@@ -9,11 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-work_dirs/gpu_benchmark}
 mkdir -p "$OUT"
-SITE=${SITE:-/tmp/mmequi_site}
-if [ -d .whl ]; then
-  python -m pip install -q --no-index --no-deps --target "$SITE" .whl/*.whl
-  export PYTHONPATH="$SITE:$PWD${PYTHONPATH:+:$PYTHONPATH}"
-fi
+# shellcheck source=../_offline_env.sh
+source tools/_offline_env.sh
 python -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
 B=tools/analysis_tools/benchmark_pretrain.py

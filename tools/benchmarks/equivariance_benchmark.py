@@ -51,6 +51,7 @@ import copy
 import json
 import os
 import os.path as osp
+import re
 import sys
 import time
 from collections import OrderedDict
@@ -217,7 +218,9 @@ class Progress:
 
 
 def _slug(name: str) -> str:
-    return ''.join(c if c.isalnum() else '_' for c in name).strip('_')
+    """'iBOT + ours' -> 'iBOT_ours' (file and logger names)."""
+    return re.sub('_+', '_', ''.join(c if c.isalnum() else '_'
+                                     for c in name)).strip('_')
 
 
 def _datasets(cfg) -> List[dict]:
@@ -520,7 +523,9 @@ def summarise(args, out: dict) -> dict:
     from mmequi.evaluation.seed_summary import (aggregate, markdown,
                                                 paired_deltas, plain, table)
     per_seed = out['metrics']
-    agg, deltas = aggregate(per_seed), paired_deltas(per_seed, args.control)
+    agg = aggregate(per_seed)
+    deltas = paired_deltas(per_seed, args.control) \
+        if args.control in agg else {}  # e.g. no probe ran
     arms, n = list(args.methods), len(args.seeds)
     cols = [(c[0], c[1], c[3]) for c in COLUMNS
             if any(c[1] in m for a in per_seed.values() for m in a.values())]

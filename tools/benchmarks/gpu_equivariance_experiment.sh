@@ -17,6 +17,8 @@
 #
 #   tools/benchmarks/gpu_equivariance_experiment.sh
 #   ARMS=all tools/benchmarks/gpu_equivariance_experiment.sh   # + VICReg ± ours
+# On a machine without a package index (a lent GPU): bring .whl/ (see
+# tools/_offline_env.sh) and run the same command.
 #
 # Environment (defaults in brackets):
 #   OUT       work dir [work_dirs/gpu_experiment]
@@ -62,6 +64,8 @@ esac
 
 start=$(date +%s)
 mkdir -p "$OUT"
+# shellcheck source=../_offline_env.sh
+source tools/_offline_env.sh  # the wheels in .whl/ on a machine without an index
 echo "[gpu-experiment] $(date -u +%FT%TZ) $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 "$PY" - <<'EOF' || true
 import torch

@@ -13,7 +13,7 @@ student) and reports, on the probe-val set:
 * ``online_probe/knn_top1`` / ``knn_top5``: the weighted k-NN classifier
   of DINO/iBOT (k = 20, T = 0.07; :func:`~mmequi.evaluation.metrics.knn.
   knn_classify`) with the probe-train features as the bank;
-* ``online_probe/r2_<name>`` (optional): how well the transformation
+* ``online_probe/r2_<protocol>_<name>`` (optional): how well the transformation
   parameter θ of a synthetic transform g_θ (default: rotation in
   [-45°, 45°]) is linearly decodable from the pair ``[f(I); f(g_θ(I))]``
   -- the synthetic-transform protocol of Wang et al. (AAAI-26, arXiv
@@ -22,7 +22,9 @@ student) and reports, on the probe-val set:
   not the paper's number). θ is drawn per sample from
   ``(seed, sample_idx)`` with the kernels of
   :class:`~mmequi.models.data_preprocessors.TransformProbeDataPreprocessor`
-  (same ranges, same [-1, 1] target scaling) and scored with ``r2_sie``
+  (same ranges, same [-1, 1] target scaling, same protocols: ``'crop'``,
+  the default, is leak-free; ``'zero_fill'`` is the paper's, whose fill
+  region gives θ away) and scored with ``r2_sie``
   (:mod:`mmequi.evaluation.metrics.equivariance_r2`; for a 1-d θ it equals
   ``r2_mean``).
 
@@ -79,6 +81,7 @@ from ...evaluation.metrics.knn import knn_classify, topk_accuracy
 from ...models.classifiers.equivariance_probe import FEATURES, pool_features
 from ...models.data_preprocessors.probe_data_preprocessor import \
     TransformProbeDataPreprocessor
+from ...models.utils.param_transforms import se2_warp
 from ..runner.feature_gather import extract_features
 
 __all__ = ['OnlineProbeHook', 'preserved_rng', 'fit_linear_probe',
@@ -231,10 +234,12 @@ class OnlineProbeHook(Hook):
             :func:`fit_linear_probe`, or None to skip.
         knn: ``dict(k, temperature)`` of :func:`knn_classify` (k is capped
             at the probe-train size), or None to skip.
-        equivariance: ``dict(transforms={name: g config}, alpha, seed)``;
-            ``g`` as :func:`~mmequi.models.utils.param_transforms.
-            build_param_transform` (default ``rot``: rotation ±45°),
-            ``alpha`` of :func:`ridge_r2`; or None to skip.
+        equivariance: ``dict(transforms={name: g config}, alpha, seed,
+            protocol)``; ``g`` as :func:`~mmequi.models.utils.
+            param_transforms.build_param_transform` (default ``rot``:
+            rotation ±45°), ``alpha`` of :func:`ridge_r2`, ``protocol``
+            ``'crop'`` (default, leak-free) or ``'zero_fill'``; or None to
+            skip.
         topk: reported top-m accuracies.
         amp_dtype: None (float32), ``'float16'`` or ``'bfloat16'`` autocast
             of the probe's forward passes.
@@ -262,7 +267,7 @@ class OnlineProbeHook(Hook):
                  equivariance: Optional[dict] = dict(
                      transforms=dict(rot=dict(type='rotation',
                                               max_angle=45.0)),
-                     alpha=1.0, seed=0),
+                     alpha=1.0, seed=0, protocol='crop'),
                  topk: Sequence[int] = (1, 5),
                  amp_dtype: Optional[str] = None,
                  seed: int = 0,
@@ -299,7 +304,8 @@ class OnlineProbeHook(Hook):
                                        {'epochs', 'batch_size', 'optimizer'})
         self.knn = self._check_keys('knn', knn, {'k', 'temperature'})
         self.equivariance = self._check_keys(
-            'equivariance', equivariance, {'transforms', 'alpha', 'seed'})
+            'equivariance', equivariance,
+            {'transforms', 'alpha', 'seed', 'protocol'})
         self.transforms, self._theta_source = {}, None
         if self.equivariance is not None:
             transforms = self.equivariance.get('transforms')
@@ -311,7 +317,8 @@ class OnlineProbeHook(Hook):
             # the same seed and transforms)
             self._theta_source = TransformProbeDataPreprocessor(
                 transforms={k: dict(v) for k, v in transforms.items()},
-                seed=int(self.equivariance.get('seed', 0)))
+                seed=int(self.equivariance.get('seed', 0)),
+                protocol=self.equivariance.get('protocol', 'crop'))
             self.transforms = self._theta_source.transforms
         self.topk = tuple(int(m) for m in topk)
         self.amp_dtype, self.seed, self.prefix = amp_dtype, int(seed), prefix
@@ -398,16 +405,22 @@ class OnlineProbeHook(Hook):
         def forward(data_batch: dict) -> torch.Tensor:
             data = pre(data_batch, False)
             x = data['inputs']
+            if not self.transforms:
+                return embed(x)
+            src = self._theta_source
+            x01 = self._denormalize(pre, x)
+            window = src.window(*x01.shape[-2:]) \
+                if src.protocol == 'crop' else None
             feats = [embed(x)]
-            if self.transforms:
-                x01 = self._denormalize(pre, x)
-                thetas = self._theta_source.draw(
-                    [s.metainfo['sample_idx']
-                     for s in data_batch['data_samples']])
-                for name, t in self.transforms.items():
-                    theta = torch.from_numpy(thetas[name]).to(x.device)
-                    gx = t.apply(x01, theta)
-                    feats.append(embed(self._normalize(pre, gx)))
+            if window is not None:  # the plain view through the window
+                feats.append(embed(self._normalize(
+                    pre, se2_warp(x01, None, None, *window))))
+            thetas = src.draw([s.metainfo['sample_idx']
+                               for s in data_batch['data_samples']])
+            for name, t in self.transforms.items():
+                theta = torch.from_numpy(thetas[name]).to(x.device)
+                gx = src.transform_view(t, x01, theta, window)
+                feats.append(embed(self._normalize(pre, gx)))
             return torch.cat(feats, dim=1)
 
         return forward
@@ -460,8 +473,11 @@ class OnlineProbeHook(Hook):
                                         'online probe-train features')
         va_all, va_y = extract_features(self._loaders['val'], forward,
                                         'online probe-val features')
-        parts = 1 + len(self.transforms)
+        # [f(I), (f(window of I) under 'crop'), f(g_1(I)), ...]
+        crop = bool(self.transforms) and self._theta_source.protocol == 'crop'
+        parts = 1 + int(crop) + len(self.transforms)
         dim = tr_all.shape[1] // parts
+        ref = slice(dim, 2 * dim) if crop else slice(0, dim)
         tr_f, va_f = tr_all[:, :dim], va_all[:, :dim]
         classes = (getattr(self._loaders['val'].dataset, 'metainfo', None)
                    or {}).get('classes')
@@ -485,15 +501,16 @@ class OnlineProbeHook(Hook):
                 num_classes=num_classes)
             acc = topk_accuracy(votes, va_y, self.topk)
             results.update({f'knn_top{m}': v for m, v in acc.items()})
-        for part, name in enumerate(self.transforms, 1):
+        for part, name in enumerate(self.transforms, 1 + int(crop)):
             cols = slice(part * dim, (part + 1) * dim)
             targets = []  # rows are in dataset order: sample_idx = row
             for n in (tr_f.shape[0], va_f.shape[0]):
                 theta = self._theta_source.draw(np.arange(n))[name]
                 targets.append(torch.from_numpy(
                     self._theta_source.target(name, theta)))
-            results[f'r2_{name}'] = ridge_r2(
-                torch.cat([tr_f, tr_all[:, cols]], 1), targets[0],
-                torch.cat([va_f, va_all[:, cols]], 1), targets[1],
+            protocol = self._theta_source.protocol
+            results[f'r2_{protocol}_{name}'] = ridge_r2(
+                torch.cat([tr_all[:, ref], tr_all[:, cols]], 1), targets[0],
+                torch.cat([va_all[:, ref], va_all[:, cols]], 1), targets[1],
                 alpha=float(self.equivariance.get('alpha', 1.0)))
         return results, (tr_f.shape[0], va_f.shape[0])

@@ -335,13 +335,13 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
                 continue
             theta = torch.from_numpy(thetas[name]).to(x01.device)
             views.append(self._normalize01(
-                self._transform(t, x01, theta, window)))
+                self.transform_view(t, x01, theta, window)))
         return {'inputs': {'views': views, 'keys': keys},
                 'data_samples': samples}
 
     @staticmethod
-    def _transform(t, x01: torch.Tensor, theta: torch.Tensor,
-                   window) -> torch.Tensor:
+    def transform_view(t, x01: torch.Tensor, theta: torch.Tensor,
+                       window) -> torch.Tensor:
         """g_θ(I) (B, 3, H, W) in the zero-fill protocol; with a window,
         its central window (B, 3, n, n): geometric families warp and crop
         in one resampling, the others change the pixels first."""

@@ -28,7 +28,7 @@ IBOT_TOY = osp.join(REPO, 'configs', 'ibot',
                     'ibot_vit-tiny-p16_1xb8-4e_toy-shapes-64px.py')
 KEYS = ('online_probe/linear_top1', 'online_probe/linear_top5',
         'online_probe/knn_top1', 'online_probe/knn_top5',
-        'online_probe/r2_rot')
+        'online_probe/r2_crop_rot')
 
 
 def _blobs(n, c=5, d=16, seed=0, shift=0):
@@ -140,7 +140,7 @@ def test_hook_probe_separable_features(tmp_path):
     assert res['online_probe/linear_top1'] == 100.0
     assert res['online_probe/knn_top1'] == 100.0
     # colour means say nothing about a rotation of a uniform-ish image
-    assert res['online_probe/r2_rot'] < 0.5
+    assert res['online_probe/r2_crop_rot'] < 0.5
     assert len(hook._loaders['train'].dataset) == 40  # evenly spaced subset
     assert runner.model.training and runner.model.backbone.training
     assert runner.message_hub.get_scalar(
@@ -197,10 +197,10 @@ def test_hook_rotation_r2_pairs_theta_with_the_right_rows(tmp_path):
                                rot=dict(type='rotation', max_angle=45.0)),
                                alpha=1e-3))
     res = hook.probe(runner, step=1)
-    assert set(res) == {'online_probe/r2_rot'}
+    assert set(res) == {'online_probe/r2_crop_rot'}
     # (targets of other rows, e.g. a wrong order after the gather, would
     # give R² around 0)
-    assert res['online_probe/r2_rot'] > 0.9
+    assert res['online_probe/r2_crop_rot'] > 0.9
 
 
 def glob_one(folder, name):
