@@ -129,7 +129,7 @@ def test_benchmark_runner_end_to_end(tiny_toy, tmp_path):
 def test_benchmark_two_seeds_mean_spread_and_differences(tiny_toy, tmp_path):
     wd = tmp_path / 'bench2'
     ctrl = osp.join(REPO, 'configs', 'equi_recon', 'ibot-equi-ctrl_vit-tiny-'
-                    'p16_1xb64-5e_toy-3diebench-64px_all-rot.py')
+                    'p16_1xb64-6e_toy-3diebench-64px_all-rot.py')
     _bench(tiny_toy, wd, '--seeds', '0', '1', '--method', f'ctrl={ctrl}',
            '--method', f'random={ctrl}', '--checkpoint', 'random=random',
            '--pair-probe', 'none', '--synthetic-probe', 'none',
