@@ -23,8 +23,16 @@ SMALL = [c for c in CONFIGS if c not in LARGE]
 ids = [osp.basename(c)[:-3] for c in CONFIGS]
 
 
+def _pre(cfg):
+    """The method's preprocessor (inside BatchMultiCropDataPreprocessor
+    for the configs that make the views on the device)."""
+    pre = cfg.model.data_preprocessor
+    return pre.preprocessor if pre.type == 'BatchMultiCropDataPreprocessor' \
+        else pre
+
+
 def _target(cfg):
-    return cfg.model.data_preprocessor.transform['type']
+    return _pre(cfg).transform['type']
 
 
 def test_naming_and_coverage():
@@ -55,9 +63,13 @@ def test_small_config_trains_one_step(path):
     if hasattr(model, 'teacher_temp'):
         model.teacher_temp = model.teacher_patch_temp = 0.04
     data = synthetic_batch(cfg, 2)
-    crop = next(t for t in train_pipeline(cfg)
-                if t['type'] == 'iBOTMultiCrop')
-    assert len(data['inputs']) == 2 + crop.get('num_local', 10)
+    if cfg.model.data_preprocessor.type == 'BatchMultiCropDataPreprocessor':
+        crop = cfg.model.data_preprocessor.multi_crop  # views on the device
+    else:
+        crop = next(t for t in train_pipeline(cfg)
+                    if t['type'] == 'iBOTMultiCrop')
+    views = model.data_preprocessor(copy.deepcopy(data), True)['inputs']
+    assert len(views['views']) == 2 + crop.get('num_local', 10)
     photometric = crop.get('photometric', True)
     assert photometric == ('_rot-' not in osp.basename(path))
     # fp32: bf16 autocast is emulated (~20x slower) on CPUs without
@@ -81,7 +93,8 @@ def test_small_config_trains_one_step(path):
     assert len(w) > 0
     # θ is recorded per sample by the preprocessor, within the ranges
     out = model.data_preprocessor(copy.deepcopy(data), True)
-    t = model.data_preprocessor.param_transform
+    t = getattr(model.data_preprocessor, 'inner',
+                model.data_preprocessor).param_transform
     for ds in out['data_samples']:
         theta = ds.equi_theta.cpu().numpy()
         assert ((t.low <= theta) & (theta <= t.high)).all()

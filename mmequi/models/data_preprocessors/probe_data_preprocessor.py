@@ -190,7 +190,8 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
       and in ``r2_sie``).
 
     View names (for the feature cache): ``img_path`` for I and
-    ``img_path|<name>|<θ bytes in hex>`` for g_t(I). With a cache attached
+    ``img_path|<name>|<θ bytes in hex>`` for g_t(I) (under ``'crop'``
+    with ``|crop<s>to<n>`` after ``img_path``: other pixels). With a cache attached
     (:meth:`attach_cache`, done by the probe), a transformed view whose
     features are all cached is not computed: ``views[t]`` is None.
 
