@@ -219,7 +219,8 @@ class ParamTransform:
 
     Subclasses set :attr:`name`, :attr:`dim`, the sampling range
     (:attr:`low`, :attr:`high`, each ``(dim,)``) and implement
-    :meth:`_apply`.
+    :meth:`_apply`; geometric families implement :meth:`warp` instead
+    (one :func:`se2_warp` per batch, exact identity where ``theta == 0``).
     """
 
     #: Family name (the ``type`` in :func:`build_param_transform`).
@@ -349,7 +350,12 @@ class ParamTransform:
 
     # ------------------------------------------------------------ internals
     def _apply(self, img: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        warp = self.warp(theta)
+        if warp is None:
+            raise NotImplementedError(
+                f'{type(self).__name__} implements neither _apply nor warp')
+        out = se2_warp(img, *warp)
+        return torch.where(self._identity_rows(theta), img, out)
 
     @staticmethod
     def _identity_rows(theta: torch.Tensor) -> torch.Tensor:

@@ -9,7 +9,7 @@ from typing import Sequence, Union
 
 import torch
 
-from .base import ParamTransform, check_range, rotation_extent, se2_warp
+from .base import ParamTransform, check_range, rotation_extent
 
 __all__ = ['Rotation']
 
@@ -39,12 +39,8 @@ class Rotation(ParamTransform):
         self.angle_range = check_range('max_angle', max_angle, -180.0, 180.0)
         super().__init__([self.angle_range[0]], [self.angle_range[1]])
 
-    def _apply(self, img: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-        """img ``(B, 3, H, W)``, theta ``(B, 1)`` degrees."""
-        out = se2_warp(img, theta[:, 0], None)
-        return torch.where(self._identity_rows(theta), img, out)
-
     def warp(self, theta: torch.Tensor):
+        """``(angle, shift)`` for se2_warp; theta ``(B, 1)`` degrees."""
         return theta[:, 0], None
 
     def max_extent(self):

@@ -12,7 +12,7 @@ from typing import Sequence, Union
 
 import torch
 
-from .base import ParamTransform, check_range, rotation_extent, se2_warp
+from .base import ParamTransform, check_range, rotation_extent
 
 __all__ = ['SE2']
 
@@ -41,12 +41,8 @@ class SE2(ParamTransform):
         (alo, ahi), (slo, shi) = self.angle_range, self.shift_range
         super().__init__([alo, slo, slo], [ahi, shi, shi])
 
-    def _apply(self, img: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-        """img ``(B, 3, H, W)``, theta ``(B, 3)`` = ``(phi, tx, ty)``."""
-        out = se2_warp(img, theta[:, 0], theta[:, 1:])
-        return torch.where(self._identity_rows(theta), img, out)
-
     def warp(self, theta: torch.Tensor):
+        """``(angle, shift)`` for se2_warp; theta ``(B, 3)`` = ``(phi, tx, ty)``."""
         return theta[:, 0], theta[:, 1:]
 
     def max_extent(self):

@@ -8,7 +8,7 @@ from typing import Sequence, Union
 
 import torch
 
-from .base import ParamTransform, check_range, se2_warp
+from .base import ParamTransform, check_range
 
 __all__ = ['Translation']
 
@@ -37,12 +37,9 @@ class Translation(ParamTransform):
         lo, hi = self.shift_range
         super().__init__([lo, lo], [hi, hi])
 
-    def _apply(self, img: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-        """img ``(B, 3, H, W)``, theta ``(B, 2)`` = ``(tx, ty)`` pixels."""
-        out = se2_warp(img, None, theta)
-        return torch.where(self._identity_rows(theta), img, out)
-
     def warp(self, theta: torch.Tensor):
+        """``(angle, shift)`` for se2_warp; theta ``(B, 2)`` = ``(tx, ty)``
+        pixels."""
         return None, theta
 
     def max_extent(self):
