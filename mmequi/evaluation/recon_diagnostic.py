@@ -24,14 +24,17 @@ the content from v2. The "another image" is the next one in the batch
 (a roll by one), so batches need at least two samples.
 
 :func:`recon_grid` draws ``v1 | u | û_1 | u_1 | ... | û_K | u_K | v2``
-per sample. Both run under a forked RNG (θ is drawn from ``seed``), so a
-training run that calls them is unchanged.
+per sample. The diagnostic restores the global random states afterwards
+(:func:`~mmequi.utils.preserved_rng`; θ is drawn from ``seed``), so a
+training run that calls it is unchanged.
 """
 from typing import Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 import torch
 from mmengine.model import is_model_wrapper
+
+from ..utils.rng import preserved_rng
 
 __all__ = ['recon_diagnostic', 'BASELINES']
 
@@ -84,10 +87,8 @@ def recon_diagnostic(model, batches: Iterable[dict], seed: int = 0,
     n, grid = 0, None
     was_training = model.training
     model.eval()
-    devices = [torch.cuda.current_device()] if torch.cuda.is_available() \
-        else []
     try:
-        with torch.random.fork_rng(devices=devices):
+        with preserved_rng():
             torch.manual_seed(seed)
             for b, batch in enumerate(batches):
                 if max_batches is not None and b >= max_batches:

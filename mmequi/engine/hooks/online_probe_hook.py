@@ -62,7 +62,6 @@ the seconds each probe took.
 """
 import contextlib
 import copy
-import random
 import time
 from typing import Dict, Iterator, List, Optional, Sequence
 
@@ -82,6 +81,7 @@ from ...models.classifiers.equivariance_probe import FEATURES, pool_features
 from ...models.data_preprocessors.probe_data_preprocessor import \
     TransformProbeDataPreprocessor
 from ...models.utils.param_transforms import se2_warp
+from ...utils.rng import preserved_rng
 from ..runner.feature_gather import extract_features
 
 __all__ = ['OnlineProbeHook', 'preserved_rng', 'fit_linear_probe',
@@ -89,25 +89,6 @@ __all__ = ['OnlineProbeHook', 'preserved_rng', 'fit_linear_probe',
 
 IMAGENET_MEAN = [123.675, 116.28, 103.53]
 IMAGENET_STD = [58.395, 57.12, 57.375]
-
-
-@contextlib.contextmanager
-def preserved_rng() -> Iterator[None]:
-    """Restore Python's, numpy's and torch's (CPU, all CUDA devices)
-    global random states on exit."""
-    py_state = random.getstate()
-    np_state = np.random.get_state()
-    torch_state = torch.get_rng_state()
-    cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
-    cuda_states = torch.cuda.get_rng_state_all() if cuda else None
-    try:
-        yield
-    finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)
-        torch.set_rng_state(torch_state)
-        if cuda_states is not None:
-            torch.cuda.set_rng_state_all(cuda_states)
 
 
 @contextlib.contextmanager

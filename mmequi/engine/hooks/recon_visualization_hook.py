@@ -10,8 +10,9 @@ is one sample::
     u | û_1 | u_1 | ... | û_K | u_K | v2 = g_θ(u)
 
 (u: the second global view before g_θ; û_k: reconstruction; u_k: target).
-The hook leaves the run as it was: θ is drawn under a forked RNG and the
-batch's data samples are copies.
+The hook leaves the run as it was: the global random states are restored
+(:func:`~mmequi.utils.preserved_rng`) and the batch's data samples are
+copies.
 """
 from typing import Optional
 
@@ -20,6 +21,8 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
+
+from ...utils.rng import preserved_rng
 
 
 @HOOKS.register_module()
@@ -69,10 +72,8 @@ class ReconVisualizationHook(Hook):
         pre = model.data_preprocessor
         was_training = model.training
         model.eval()
-        devices = [torch.cuda.current_device()] \
-            if torch.cuda.is_available() else []
         try:
-            with torch.random.fork_rng(devices=devices):
+            with preserved_rng():
                 if hasattr(pre, 'expand'):  # views made on the device
                     batch = pre.expand(batch)
                     pre = pre.inner
