@@ -80,7 +80,6 @@ from ...evaluation.metrics.knn import knn_classify, topk_accuracy
 from ...models.classifiers.equivariance_probe import FEATURES, pool_features
 from ...models.data_preprocessors.probe_data_preprocessor import \
     TransformProbeDataPreprocessor
-from ...models.utils.param_transforms import se2_warp
 from ...utils.rng import preserved_rng
 from ..runner.feature_gather import extract_features
 
@@ -395,7 +394,7 @@ class OnlineProbeHook(Hook):
             feats = [embed(x)]
             if window is not None:  # the plain view through the window
                 feats.append(embed(self._normalize(
-                    pre, se2_warp(x01, None, None, *window))))
+                    pre, src.plain_view(x01, window))))
             thetas = src.draw([s.metainfo['sample_idx']
                                for s in data_batch['data_samples']])
             for name, t in self.transforms.items():

@@ -328,8 +328,7 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
                 [f'{p}|{name}|{th.tobytes().hex()}'
                  for p, th in zip(base, thetas[name])]
                 for name in self.transforms]
-        views = [self._normalize01(
-            x01 if window is None else se2_warp(x01, None, None, *window))]
+        views = [self._normalize01(self.plain_view(x01, window))]
         for v, (name, t) in enumerate(self.transforms.items(), start=1):
             if self._cached(keys, v, training):
                 views.append(None)  # all features cached
@@ -339,6 +338,13 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
                 self.transform_view(t, x01, theta, window)))
         return {'inputs': {'views': views, 'keys': keys},
                 'data_samples': samples}
+
+    @staticmethod
+    def plain_view(x01: torch.Tensor, window) -> torch.Tensor:
+        """The untransformed view I: the image itself in the zero-fill
+        protocol; with a window ``(crop_size, out_size)``, its central
+        window, resampled like the transformed views."""
+        return x01 if window is None else se2_warp(x01, None, None, *window)
 
     @staticmethod
     def transform_view(t, x01: torch.Tensor, theta: torch.Tensor,
