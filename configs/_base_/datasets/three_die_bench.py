@@ -80,25 +80,13 @@ toy_die_ibot_train_dataloader = dict(
 # the toy iBOT's [CLS] teacher output became uniform (entropy 0.94 of ln K
 # after 300 iterations at teacher temperature 0.04; 0.63 with one render),
 # see configs/equi_recon/README.md "Collapse".
-toy_die_single_ibot_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='iBOTMultiCrop', global_size=64, local_size=32,
-         num_local=toy_die_num_local, global_scale=(0.25, 1.0),
-         local_scale=(0.05, 0.25)),
-    dict(type='iBOTBlockMaskGenerator', patch_size=16, num_global=2),
-    dict(type='PackInputs', algorithm_keys=['crop_params'],
-         meta_keys=['img_path', 'sample_idx']),
-]
+toy_die_single_ibot_pipeline = [dict(type='LoadImageFromFile')] + \
+    toy_die_ibot_pipeline[1:3] + [
+        dict(type='PackInputs', algorithm_keys=['crop_params'],
+             meta_keys=['img_path', 'sample_idx'])]
 toy_die_single_ibot_train_dataloader = dict(
-    _delete_=True,
-    batch_size=64,
-    num_workers=1,
+    toy_die_ibot_train_dataloader,
     persistent_workers=False,
-    pin_memory=False,
-    drop_last=True,
-    worker_init_fn=dict(type='epoch_worker_init_fn'),
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='default_collate'),
     dataset=dict(type='ThreeDIEBench', data_root=toy_die_data_root,
                  split='train', mode='single', num_views=10,
                  pipeline=toy_die_single_ibot_pipeline))
