@@ -13,11 +13,7 @@ import math
 import pytest
 import torch
 
-try:
-    from mmequi.models.losses import iBOTLoss
-except ImportError as exc:  # not implemented yet: keep the file usable
-    pytest.skip(f'mmequi.models.losses.iBOTLoss cannot be imported yet '
-                f'({exc!r})', allow_module_level=True)
+from mmequi.models.losses import iBOTLoss
 
 DT = torch.float64
 TOL = dict(rtol=1e-6, atol=1e-6)
