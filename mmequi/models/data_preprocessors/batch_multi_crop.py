@@ -31,7 +31,7 @@ agree in distribution, not pixel for pixel
 statistics).
 """
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -282,7 +282,3 @@ class BatchMultiCropDataPreprocessor(BaseDataPreprocessor):
 
     def to_unit(self, view: torch.Tensor) -> torch.Tensor:
         return self.inner.to_unit(view)
-
-    def make_targets(self, u01: torch.Tensor, theta) -> Tuple[torch.Tensor,
-                                                              torch.Tensor]:
-        return self.inner.make_targets(u01, theta)
