@@ -91,12 +91,19 @@ def safe_globals() -> List[Union[Any, Tuple[Any, str]]]:
 
 
 def load_checkpoint_file(filename: str,
-                         map_location: Optional[Any] = None) -> Any:
+                         map_location: Optional[Any] = None,
+                         trust_pickle: bool = False) -> Any:
     """``torch.load`` with ``weights_only=True`` and a clear refusal.
+
+    The only ``torch.load`` call of mmequi (readers go through
+    :func:`mmequi.utils.checkpoint_io.read_checkpoint`).
 
     Args:
         filename: path of a local checkpoint.
         map_location: as for :func:`torch.load`.
+        trust_pickle: the caller's explicit opt-in (a ``--trust-pickle``
+            flag) to ``weights_only=False``, which runs the file's pickle;
+            never a fallback.
 
     Raises:
         FileNotFoundError: ``filename`` does not exist.
@@ -106,6 +113,9 @@ def load_checkpoint_file(filename: str,
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
+    if trust_pickle:
+        return torch.load(
+            filename, map_location=map_location, weights_only=False)
     try:
         return torch.load(
             filename, map_location=map_location, weights_only=True)

@@ -160,3 +160,34 @@ def test_cli_and_errors(ibot_ckpt, tmp_path):
     assert proc.returncode != 0 and '--force' in proc.stdout
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         _tool().export(str(tmp_path / 'nope.pth'), str(tmp_path / 'x.pth'))
+
+
+def test_official_checkpoint_needs_trust_pickle(tmp_path):
+    """An official iBOT/DINO release stores argparse.Namespace args: refused
+    by the weights-only loader (naming --trust-pickle), exported with the
+    teacher's tensors once the user opts in."""
+    import argparse
+
+    from mmpretrain.models import VisionTransformer
+
+    from mmequi.models.utils.vit_convert import convert_vit_keys
+    torch.manual_seed(0)
+    vit = VisionTransformer(arch=dict(embed_dims=32, num_layers=1,
+                                      num_heads=2, feedforward_channels=64),
+                            img_size=32, patch_size=16)
+    timm = convert_vit_keys(vit.state_dict(), 'mmpretrain', 'timm')
+    src = str(tmp_path / 'checkpoint.pth')
+    torch.save({'teacher': {f'backbone.{k}': v for k, v in timm.items()},
+                'student': {f'module.backbone.{k}': v + 1
+                            for k, v in timm.items()},
+                'args': argparse.Namespace(arch='vit_tiny')}, src)
+    out = str(tmp_path / 'out.pth')
+    with pytest.raises(Exception, match=r'argparse\.Namespace.*--trust-'
+                       'pickle'):
+        _tool().export(src, out)
+    meta = _tool().export(src, out, trust_pickle=True)
+    assert meta['source_layout'] == "official iBOT/DINO checkpoint ['teacher']"
+    sd = torch.load(out, weights_only=True)['state_dict']
+    assert sorted(sd) == sorted(vit.state_dict())
+    for k, v in vit.state_dict().items():
+        assert torch.equal(sd[k], v), k

@@ -359,19 +359,6 @@ def random_backbone(config: str, seed: int, path: str) -> str:
     return path
 
 
-def _checkpoint_prefix(path: str) -> str:
-    """'teacher.backbone.' if the checkpoint has an EMA teacher (iBOT),
-    else 'backbone.'."""
-    from mmengine.runner.checkpoint import _load_checkpoint
-    state = _load_checkpoint(path, map_location='cpu')
-    state = state.get('state_dict', state)
-    if any(k.startswith('teacher.backbone.') for k in state):
-        return 'teacher.backbone.'
-    if any(k.startswith('backbone.') for k in state):
-        return 'backbone.'
-    raise KeyError(f'{path}: no backbone.* or teacher.backbone.* weights')
-
-
 def probe_info(config: str, args) -> dict:
     """The protocol and feature a probe config runs with."""
     cfg = _load(config, args, None, args.probe_options)
@@ -388,6 +375,7 @@ def probe_info(config: str, args) -> dict:
 def probe(method: str, kind: str, config: str, backbone: dict,
           checkpoint: str, seed: int, args, work_dir: str
           ) -> Dict[str, float]:
+    from mmequi.utils.checkpoint_io import backbone_prefix, read_checkpoint
     cfg = _load(config, args, args.probe_epochs, args.probe_options)
     if args.feature:
         cfg.model.feature = args.feature
@@ -397,7 +385,9 @@ def probe(method: str, kind: str, config: str, backbone: dict,
     if 'img_size' in backbone:
         cfg.model.dummy_size = backbone['img_size']
     cfg.model.backbone_checkpoint = checkpoint
-    cfg.model.prefix = _checkpoint_prefix(checkpoint)
+    # the EMA teacher where the model has one (iBOT), else the student
+    cfg.model.prefix = backbone_prefix(read_checkpoint(checkpoint),
+                                       file=checkpoint)
     # train, then test once on the held-out split (no separate validation)
     cfg.train_cfg.val_interval = cfg.train_cfg.max_epochs + 1
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None

@@ -44,6 +44,7 @@ import mmequi  # noqa: E402  (safe checkpoint loading)
 from mmequi.models.utils.vit_convert import (FORMATS, convert_vit_keys,  # noqa: E402,E501
                                              drop_cls_token, extract_backbone,
                                              vit_arch)
+from mmequi.utils.checkpoint_io import read_checkpoint  # noqa: E402
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -84,8 +85,7 @@ def export(checkpoint: str, out: str, source: str = 'teacher',
     if osp.abspath(out) == osp.abspath(checkpoint):
         raise ValueError('OUT must differ from CHECKPOINT')
     try:
-        ckpt = torch.load(checkpoint, map_location='cpu',
-                          weights_only=not trust_pickle)
+        ckpt = read_checkpoint(checkpoint, trust_pickle=trust_pickle)
     except pickle.UnpicklingError as exc:
         raise pickle.UnpicklingError(
             f'{checkpoint}: refused by weights_only loading ({exc}). If you '

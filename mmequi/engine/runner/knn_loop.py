@@ -41,13 +41,15 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.runner import BaseLoop
 from mmengine.runner.amp import autocast
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.registry import LOOPS
 from torch.utils.data import DataLoader
 
 from ...evaluation.metrics.knn import KNNAccuracy
 from ...models.classifiers.equivariance_probe import FEATURES, pool_features
 from ...models.utils.vit_convert import extract_backbone
+from ...utils.checkpoint_io import (CheckpointMismatchError, check_keys,
+                                    load_strict, read_checkpoint,
+                                    select_weights)
 from .feature_gather import extract_features
 
 __all__ = ['KNNTestLoop']
@@ -163,7 +165,7 @@ class KNNTestLoop(BaseLoop):
         if not hasattr(model, 'backbone'):
             raise AttributeError(f'{type(model).__name__} has no backbone to '
                                  'load the checkpoint into')
-        ckpt = _load_checkpoint(path, map_location='cpu')
+        ckpt = read_checkpoint(path)
         if self.load_backbone is None:
             self._check_runner_loading(path, ckpt, model)
             return
@@ -171,42 +173,38 @@ class KNNTestLoop(BaseLoop):
             state, info = extract_backbone(ckpt, source=self.load_backbone,
                                            name=path)
         except KeyError as err:
-            raise KeyError(f'{err.args[0]} (KNNTestLoop: choose the '
-                           'backbone with --cfg-options '
-                           'test_cfg.load_backbone=student|teacher)') from err
+            why = err.args[0] if err.args else repr(err)
+            raise CheckpointMismatchError(
+                f'{why} (KNNTestLoop: choose the backbone with --cfg-options '
+                'test_cfg.load_backbone=student|teacher)') from err
         except ValueError as err:  # not a ViT state dict
             raise ValueError(f'{path}: {err} (KNNTestLoop: for a non-ViT '
                              'backbone whose checkpoint keys already match '
                              'the model, set test_cfg.load_backbone=None)'
                              ) from err
-        own = model.backbone.state_dict()
-        missing = sorted(set(own) - set(state))
-        unexpected = sorted(set(state) - set(own))
-        if missing or unexpected:
-            raise KeyError(
-                f'{path} ({info["layout"]}, {self.load_backbone}) does not fit '
-                f'model.backbone ({type(model.backbone).__name__}): missing '
-                f'{missing[:8]}, unexpected {unexpected[:8]}')
-        model.backbone.load_state_dict(state, strict=True)
+        # mmpretrain's ViT resizes pos_embed to its grid on load
+        n = load_strict(model.backbone, state, file=path,
+                        what=f'model.backbone '
+                        f'({type(model.backbone).__name__}; '
+                        f'{info["layout"]}, {self.load_backbone})',
+                        resizable=('pos_embed', ))
         print_log(f'KNNTestLoop: loaded the {self.load_backbone} backbone '
-                  f'({len(state)} tensors, {info["layout"]}) from {path}; '
+                  f'({n} tensors, {info["layout"]}) from {path}; '
                   f'dropped {info["dropped_keys"]}', logger='current')
 
     @staticmethod
     def _check_runner_loading(path: str, ckpt, model) -> None:
-        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) \
-            else {}
-        keys = {k[len('module.'):] if k.startswith('module.') else k
-                for k in state}
-        missing = sorted(f'backbone.{k}' for k in model.backbone.state_dict()
-                         if f'backbone.{k}' not in keys)
-        if missing:
-            raise KeyError(
-                f'load_backbone=None, but {path} lacks {len(missing)} '
-                f'backbone keys of the model (e.g. {missing[:5]}): the '
-                'runner would evaluate a partly random backbone. Use '
+        """``load_backbone=None``: every ``backbone.*`` tensor of the model
+        must be in the checkpoint (the runner loads it non-strictly)."""
+        hint = ('load_backbone=None keeps the runner\'s non-strict loading, '
+                'which would evaluate a partly random backbone. Use '
                 "load_backbone='teacher' or 'student' for pretraining "
                 'checkpoints and backbone exports')
+        state = select_weights(ckpt, 'backbone.', file=path, hint=hint)
+        check_keys(model.backbone.state_dict(), state, file=path,
+                   what=f'model.backbone ({type(model.backbone).__name__})',
+                   prefix='backbone.', allow_unexpected=True,
+                   resizable=('pos_embed', ), hint=hint)
 
     # ---------------------------------------------------------- features
     def _forward(self, model):

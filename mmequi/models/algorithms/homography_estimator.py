@@ -36,9 +36,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseDataPreprocessor, BaseModel
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
+from ...utils.checkpoint_io import (check_keys, read_checkpoint,
+                                    select_weights)
 
 __all__ = ['HomographyEstimator', 'HomographyDataPreprocessor']
 
@@ -148,7 +150,10 @@ class HomographyEstimator(BaseModel):
         check_pretrained_keys: after the backbone's ``Pretrained`` init
             (which mmengine does with ``strict=False``), compare the
             checkpoint's keys (under its ``prefix``) with the backbone's and
-            raise a ValueError naming any missing or unexpected key: a
+            raise a ValueError
+            (:class:`~mmequi.utils.checkpoint_io.CheckpointMismatchError`)
+            naming any missing or unexpected key or mismatched shape
+            (``pos_embed`` excepted: mmpretrain's ViT resizes it): a
             checkpoint in another key format would otherwise load nothing,
             silently.
         data_preprocessor: :class:`HomographyDataPreprocessor` config.
@@ -200,28 +205,20 @@ class HomographyEstimator(BaseModel):
             self._check_keys(path, prefix)
 
     def _check_keys(self, path: str, prefix: str) -> None:
-        ckpt = _load_checkpoint(path, map_location='cpu')
-        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) \
-            else None
-        if not isinstance(state, dict):
-            raise TypeError(f'HomographyEstimator: {path} is not a '
-                            'state-dict checkpoint')
-        if prefix:
-            prefix = prefix if prefix.endswith('.') else prefix + '.'
-            state = {k[len(prefix):]: v for k, v in state.items()
-                     if k.startswith(prefix)}
-        own = set(self.backbone.state_dict())
-        missing = sorted(own - set(state))
-        unexpected = sorted(set(state) - own)
-        if missing or unexpected:
-            raise ValueError(
-                f'HomographyEstimator: backbone checkpoint {path} '
-                f'(prefix {prefix!r}) does not match the backbone: '
-                f'{len(missing)} missing keys {missing[:5]}, '
-                f'{len(unexpected)} unexpected keys {unexpected[:5]}. '
-                'Expected an mmpretrain VisionTransformer export without a '
+        """Compare the checkpoint's keys and shapes (under ``prefix``, with
+        mmengine's meaning: a missing trailing dot is added) with the
+        backbone's; ``pos_embed`` is resized by mmpretrain's ViT on load."""
+        if prefix and not prefix.endswith('.'):
+            prefix += '.'
+        hint = ('Expected an mmpretrain VisionTransformer export without a '
                 '"backbone." prefix (tools/model_converters/'
                 'extract_backbone.py --format mmpretrain)')
+        state = select_weights(read_checkpoint(path), prefix, file=path,
+                               hint=hint)
+        check_keys(self.backbone.state_dict(), state, file=path,
+                   what=f'the HomographyEstimator backbone '
+                   f'({type(self.backbone).__name__})', prefix=prefix,
+                   resizable=('pos_embed', ), hint=hint)
 
     def train(self, mode: bool = True) -> 'HomographyEstimator':
         super().train(mode)

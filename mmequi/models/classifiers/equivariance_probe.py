@@ -35,10 +35,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from ...utils.checkpoint_io import (load_strict, read_checkpoint,
+                                    select_weights)
 from ..utils.feature_cache import FeatureCache
 
 __all__ = ['EquivarianceProbe', 'pool_features']
@@ -287,37 +288,14 @@ class EquivarianceProbe(BaseModel):
                       module: Optional[nn.Module] = None) -> None:
         """Load ``prefix``-ed weights of ``checkpoint`` into the backbone
         (or ``module``, e.g. the neck), strictly (see the class
-        docstring)."""
+        docstring and :mod:`mmequi.utils.checkpoint_io`)."""
         module = self.backbone if module is None else module
-        ckpt = _load_checkpoint(checkpoint, map_location='cpu')
-        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) \
-            else None
-        if not isinstance(state, dict):
-            raise TypeError(f'{checkpoint}: not a state-dict checkpoint')
-        sub = {k[len(prefix):]: v for k, v in state.items()
-               if k.startswith(prefix)}
-        if not sub:
-            tops = sorted({k.split('.')[0] + '.' for k in state})
-            raise KeyError(f'{checkpoint} has no key starting with '
-                           f'{prefix!r}; its top-level prefixes are {tops}')
-        own = module.state_dict()
-        missing = sorted(set(own) - set(sub))
-        unexpected = sorted(k for k in set(sub) - set(own)
-                            if k not in self.ignore_keys)
-        if missing or unexpected:
-            raise KeyError(
-                f'{checkpoint} (prefix {prefix!r}) does not fit the probe '
-                f'{type(module).__name__}: missing {missing[:8]}{"..." if len(missing) > 8 else ""}, '  # noqa: E501
-                f'unexpected {unexpected[:8]}'
-                f'{"..." if len(unexpected) > 8 else ""}')
-        shapes = [k for k in own if own[k].shape != sub[k].shape]
-        if shapes:
-            k = shapes[0]
-            raise ValueError(
-                f'{checkpoint}: {prefix}{k} has shape {tuple(sub[k].shape)}, '
-                f'the probe expects {tuple(own[k].shape)}')
-        module.load_state_dict({k: sub[k] for k in own})
-        print_log(f'EquivarianceProbe: loaded {len(own)} '
+        state = select_weights(read_checkpoint(checkpoint), prefix,
+                               file=checkpoint)
+        n = load_strict(module, state, file=checkpoint, prefix=prefix,
+                        what=f'the probe {type(module).__name__}',
+                        ignore_unexpected=self.ignore_keys)
+        print_log(f'EquivarianceProbe: loaded {n} '
                   f'{"backbone" if module is self.backbone else "neck"} '
                   'tensors '
                   f'from {checkpoint} (prefix {prefix!r})', logger='current')

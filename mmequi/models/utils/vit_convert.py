@@ -34,6 +34,8 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
+from ...utils.checkpoint_io import ROLES, locate_weights
+
 FORMATS = ('mmpretrain', 'mmseg', 'timm')
 
 # (mmpretrain template, other template); {i} is a block index.
@@ -119,10 +121,6 @@ def detect_vit_format(keys) -> str:
                      f'{keys[:5]})')
 
 
-def _strip(sd: Dict[str, torch.Tensor], prefix: str) -> Dict[str, torch.Tensor]:
-    return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
-
-
 #: keys of a backbone that the plain mmpretrain ViT does not have, by source
 #: naming: timm classifier head / iBOT student mask embedding / our iBOTViT
 _DROPPABLE = ('head.', 'masked_embed', 'mask_token', 'fc_norm.')
@@ -133,7 +131,9 @@ def extract_backbone(checkpoint: dict, source: str = 'teacher',
                      ) -> Tuple[Dict[str, torch.Tensor], dict]:
     """Backbone weights (mmpretrain keys) of a pretraining checkpoint.
 
-    Recognised layouts (``name`` is used in errors):
+    The ``source`` network (``'teacher'`` or ``'student'``) is picked by
+    :func:`mmequi.utils.checkpoint_io.select_weights`, which knows the
+    layouts (``name`` is used in errors):
 
     * mmequi / mmengine runner checkpoint ``{'state_dict': ...}``: the
       teacher is ``teacher.backbone.*``, the student ``backbone.*``; a
@@ -146,52 +146,20 @@ def extract_backbone(checkpoint: dict, source: str = 'teacher',
       ``teacher``, in timm, mmseg or mmpretrain naming (released
       ``checkpoint_teacher.pth``, DeiT/timm ViTs, our own exports).
 
-    Returns ``(state_dict, info)``: ``info`` says the layout found, the
-    source naming and the dropped keys (classifier heads, the mask token).
+    Then classifier heads and the mask token are dropped and the keys
+    renamed to mmpretrain's. Returns ``(state_dict, info)``: ``info`` says
+    the layout found, the source naming and the dropped keys.
     """
-    if source not in ('teacher', 'student'):
+    if source not in ROLES:
         raise ValueError(f'source must be teacher or student, got {source!r}')
     if not isinstance(checkpoint, dict):
         raise TypeError(f'{name}: expected a dict checkpoint, got '
                         f'{type(checkpoint).__name__}')
-    info: dict = {}
-    if isinstance(checkpoint.get('teacher'), dict) and \
-            isinstance(checkpoint.get('student'), dict):
-        sd = {k.replace('module.', '', 1) if k.startswith('module.') else k:
-              v for k, v in checkpoint[source].items()}
-        info['layout'] = f'official iBOT/DINO checkpoint [{source!r}]'
-        if any(k.startswith('backbone.') for k in sd):
-            sd = _strip(sd, 'backbone.')
-    else:
-        sd = None
-        for key in ('state_dict', 'model', 'teacher'):
-            if isinstance(checkpoint.get(key), dict):
-                sd, info['layout'] = checkpoint[key], f'[{key!r}]'
-                break
-        if sd is None:
-            sd, info['layout'] = checkpoint, 'bare state dict'
-        if any(k.startswith('teacher.backbone.') for k in sd):
-            prefix = 'teacher.backbone.' if source == 'teacher' \
-                else 'backbone.'
-            sd = _strip(sd, prefix)
-            info['layout'] += f' of an mmequi model, {prefix}*'
-        elif any(k.startswith('backbone.') for k in sd):
-            if source == 'teacher' and info['layout'] != "['teacher']":
-                raise KeyError(
-                    f'{name}: has backbone.* but no teacher.backbone.* '
-                    f'(no EMA teacher: VICReg, SIE or a classifier); '
-                    f'pass --source student')
-            sd = _strip(sd, 'backbone.')
-            info['layout'] += ', backbone.*'
-    sd = {k: v for k, v in sd.items() if isinstance(v, torch.Tensor)}
-    if not sd:
-        raise KeyError(f'{name}: no backbone tensors found (layout '
-                       f'{info["layout"]})')
+    sd, layout = locate_weights(checkpoint, source, file=name)
     dropped = sorted(k for k in sd if k.startswith(_DROPPABLE))
     sd = {k: v for k, v in sd.items() if k not in dropped}
-    info['dropped_keys'] = dropped
     fmt = detect_vit_format(sd)
-    info['source_format'] = fmt
+    info = dict(layout=layout, dropped_keys=dropped, source_format=fmt)
     return convert_vit_keys(sd, fmt, 'mmpretrain'), info
 
 

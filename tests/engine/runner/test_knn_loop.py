@@ -201,3 +201,56 @@ def test_knn_config_two_ranks_matches_direct_computation(tmp_path):
         float((ranks < 1).float().mean() * 100))
     assert metrics['knn/top5'] == pytest.approx(
         float((ranks < 5).float().mean() * 100))
+
+
+def _loop(checkpoint, load_backbone):
+    """A KNNTestLoop with only what its checkpoint loading reads."""
+    from mmequi.engine.runner.knn_loop import KNNTestLoop
+    loop = object.__new__(KNNTestLoop)
+    loop.checkpoint, loop.load_backbone = checkpoint, load_backbone
+    return loop
+
+
+def test_load_backbone_strict_teacher_student_and_runner_check(tmp_path):
+    """The teacher's tensors are loaded (pos_embed resized to the model's
+    grid by mmpretrain's ViT); a checkpoint without a teacher, or with a
+    backbone key missing under load_backbone=None, is an error naming the
+    file and the fix."""
+    import torch.nn as nn
+    from mmpretrain.models import VisionTransformer
+
+    from mmequi.utils.checkpoint_io import CheckpointMismatchError
+
+    def vit(seed, size):
+        torch.manual_seed(seed)
+        return VisionTransformer(arch=TINY, img_size=size, patch_size=16)
+
+    student, teacher = vit(0, 32), vit(1, 32)
+    state = {f'backbone.{k}': v for k, v in student.state_dict().items()}
+    state.update({f'teacher.backbone.{k}': v
+                  for k, v in teacher.state_dict().items()})
+    state['teacher.backbone.mask_token'] = torch.zeros(1, 1, 32)
+    ckpt = str(tmp_path / 'ibot.pth')
+    torch.save({'state_dict': state}, ckpt)
+    model = nn.Module()
+    model.backbone = vit(2, 64)
+    _loop(ckpt, 'teacher')._load_backbone(model)
+    for k, v in teacher.state_dict().items():
+        if k != 'pos_embed':
+            assert torch.equal(model.backbone.state_dict()[k], v), k
+    assert model.backbone.pos_embed.shape == (1, 17, 32)
+    # load_backbone=None: the runner's non-strict loading is only checked
+    _loop(ckpt, None)._load_backbone(model)
+    del state['backbone.ln1.weight']
+    for k in [k for k in state if k.startswith('teacher.')]:
+        del state[k]
+    torch.save({'state_dict': state}, ckpt)
+    with pytest.raises(CheckpointMismatchError,
+                       match=r"ibot\.pth \(prefix 'backbone\.'\) does not "
+                       r"fit model\.backbone.*1 missing keys \['ln1\.weight'"
+                       r"\].*partly random"):
+        _loop(ckpt, None)._load_backbone(model)
+    with pytest.raises(CheckpointMismatchError,
+                       match=r'ibot\.pth: has backbone\.\* but no teacher.*'
+                       r'test_cfg\.load_backbone=student\|teacher'):
+        _loop(ckpt, 'teacher')._load_backbone(model)
