@@ -75,9 +75,9 @@ from mmpretrain.registry import DATASETS, HOOKS, MODELS
 
 from ...evaluation.functional import fit_linear_probe, ridge_r2
 from ...evaluation.metrics.knn import knn_classify, topk_accuracy
-from ...models.classifiers.equivariance_probe import FEATURES, pool_features
 from ...models.data_preprocessors.probe_data_preprocessor import \
     TransformProbeDataPreprocessor
+from ...models.utils.pooling import FEATURES, pool_features
 from ...utils.rng import preserved_rng
 from ..runner.feature_gather import extract_features
 
@@ -129,10 +129,10 @@ class OnlineProbeHook(Hook):
             EMA teacher, else ``model.backbone``), ``'teacher'`` or
             ``'student'``.
         feature: read-out of the backbone output
-            (:func:`~mmequi.models.classifiers.equivariance_probe.
-            pool_features`): ``'auto'`` = [CLS] of a ViT token output
-            (after the final norm for :class:`iBOTViT`), global average
-            pool of a CNN feature map.
+            (:func:`~mmequi.models.utils.pooling.pool_features`):
+            ``'auto'`` = [CLS] of a ViT token output (after the final norm
+            for :class:`iBOTViT`), global average pool of a CNN feature
+            map.
         data_preprocessor: config of the probe's own preprocessing (the
             pretraining one expects multi-crop views); default mmpretrain
             ``ClsDataPreprocessor`` with ImageNet mean/std and BGR -> RGB
