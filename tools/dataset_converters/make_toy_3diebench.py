@@ -12,7 +12,6 @@ import sys
 import time
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-sys.path.insert(0, REPO)
 
 # The generator only needs numpy + OpenCV, so load its package directly
 # instead of importing the ``mmequi`` package (which registers every
