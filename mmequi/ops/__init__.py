@@ -25,7 +25,8 @@ EXT_FUNCTIONS = {
 }
 
 __all__ = [
-    'EXT_FUNCTIONS', 'MMCVOpUnavailableError', 'HOW_TO_GET_MMCV', 'nms', 'roi_align_forward', 'roi_align_backward',
-    'roi_pool_forward', 'roi_pool_backward', 'sigmoid_focal_loss_forward',
+    'EXT_FUNCTIONS', 'MMCVOpUnavailableError', 'HOW_TO_GET_MMCV', 'nms',
+    'roi_align_forward', 'roi_align_backward', 'roi_pool_forward',
+    'roi_pool_backward', 'sigmoid_focal_loss_forward',
     'sigmoid_focal_loss_backward'
 ]

@@ -16,4 +16,5 @@ HOW_TO_GET_MMCV = (
 
 
 class MMCVOpUnavailableError(NotImplementedError):
-    """A compiled mmcv kernel was called but only mmequi's backend is active."""
+    """A compiled mmcv kernel was called but only mmequi's backend is
+    active."""
