@@ -58,8 +58,13 @@ def run_tool(args: List[str], timeout: float = 600,
              env: Optional[dict] = None, check: bool = True
              ) -> subprocess.CompletedProcess:
     """Run a command from the repo root with the test interpreter first on
-    PATH; on failure show its output."""
+    PATH and this checkout first on PYTHONPATH (the tools import the
+    installed ``mmequi``, which may be another checkout); on failure show
+    its output."""
     full_env = dict(os.environ)
+    full_env['PYTHONPATH'] = REPO + (
+        os.pathsep + full_env['PYTHONPATH'] if full_env.get('PYTHONPATH')
+        else '')
     full_env['PATH'] = osp.dirname(sys.executable) + os.pathsep + \
         full_env.get('PATH', '')
     full_env['PYTHON'] = sys.executable

@@ -10,19 +10,14 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+import mmequi  # noqa: F401  (compat layer before any toolbox import)
+from mmengine.config import Config
+from mmengine.evaluator import DumpResults
 
-import mmequi  # noqa: E402,F401  (compat layer before any toolbox import)
-from mmengine.config import Config  # noqa: E402
-from mmengine.evaluator import DumpResults  # noqa: E402
-
-# tools/ is on sys.path when this file runs as a script: share train.py's
-# runner construction.
-from train import (_fix_dataloader, add_common_args, build_runner,  # noqa: E402,E501
-                   default_work_dir, finish_args, log_setup,
-                   setup_slurm_master_addr)
+from mmequi.utils.cli import (add_common_args, apply_common_args,
+                              build_runner, finish_args, fix_dataloader,
+                              log_setup, setup_slurm_master_addr)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -49,17 +44,13 @@ def main(argv=None) -> dict:
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         raise ValueError(f'--out {args.out}: must end with .pkl or .pickle')
     setup_slurm_master_addr(args.launcher)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    default_work_dir(cfg, args.work_dir, args.config)
+    cfg = apply_common_args(Config.fromfile(args.config), args)
     for key in ('test_dataloader', 'test_cfg', 'test_evaluator'):
         if cfg.get(key) is None:
             raise KeyError(f'{args.config} has no {key}; cannot test')
     cfg.load_from = args.checkpoint
     cfg.resume = False
-    _fix_dataloader(cfg, 'test_dataloader')
+    fix_dataloader(cfg, 'test_dataloader')
 
     runner = build_runner(cfg)
     log_setup(runner)

@@ -13,44 +13,16 @@ Examples::
     tools/dist_train.sh CONFIG 8 --amp
 """
 import argparse
-import logging
-import os
 import os.path as osp
-import subprocess
-import sys
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..')))
+import mmequi  # noqa: F401  (compat layer before any toolbox import)
+from mmengine.config import Config
 
-import mmequi  # noqa: E402,F401  (compat layer before any toolbox import)
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.logging import print_log  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-
-from mmequi.compat import describe  # noqa: E402
-from mmequi.engine import PrecisionLoggerHook  # noqa: E402
-
-
-def add_common_args(parser: argparse.ArgumentParser) -> None:
-    """Arguments shared by tools/train.py and tools/test.py."""
-    parser.add_argument('--work-dir', help='where to save logs and models '
-                        '(default: ./work_dirs/<config name>)')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override config settings, key=value (e.g. '
-        'train_cfg.max_epochs=3 randomness.seed=0)')
-    parser.add_argument(
-        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-
-
-def finish_args(parser: argparse.ArgumentParser,
-                argv=None) -> argparse.Namespace:
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+from mmequi.engine import PrecisionLoggerHook
+from mmequi.utils.cli import (DATALOADERS, add_common_args,
+                              apply_common_args, build_runner, finish_args,
+                              fix_dataloader, log_setup,
+                              setup_slurm_master_addr)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -75,32 +47,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     return finish_args(parser, argv)
 
 
-def default_work_dir(cfg: Config, work_dir, config_path: str) -> None:
-    if work_dir is not None:
-        cfg.work_dir = work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(config_path))[0])
-
-
-def _fix_dataloader(cfg: Config, field: str) -> None:
-    loader = cfg.get(field)
-    if not loader:
-        return
-    if loader.get('num_workers', 0) == 0 and loader.get('persistent_workers'):
-        # torch's DataLoader raises for this combination.
-        print_log(f'{field}: num_workers=0, so persistent_workers=False',
-                  logger='current')
-        loader.persistent_workers = False
-
-
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     """Apply the command line to the config (as OpenMMLab's train.py)."""
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    default_work_dir(cfg, args.work_dir, args.config)
+    apply_common_args(cfg, args)
 
     if args.no_validate:
         cfg.val_cfg = None
@@ -138,45 +87,9 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.resume = True
         cfg.load_from = args.resume
 
-    for field in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        _fix_dataloader(cfg, field)
+    for field in DATALOADERS:
+        fix_dataloader(cfg, field)
     return cfg
-
-
-def setup_slurm_master_addr(launcher: str) -> None:
-    """On clusters whose fast network has its own host names (JUWELS: append
-    ``i``), set ``MMEQUI_MASTER_ADDR_SUFFIX``; MASTER_ADDR is then the first
-    node of the allocation plus that suffix."""
-    suffix = os.environ.get('MMEQUI_MASTER_ADDR_SUFFIX')
-    if launcher != 'slurm' or not suffix or 'MASTER_ADDR' in os.environ:
-        return
-    first = subprocess.check_output(
-        ['scontrol', 'show', 'hostnames', os.environ['SLURM_NODELIST']],
-        text=True).split()[0]
-    os.environ['MASTER_ADDR'] = first + suffix
-
-
-def build_runner(cfg: Config) -> Runner:
-    if cfg.get('default_scope') is None:
-        print_log(
-            'the config sets no default_scope; registries fall back to '
-            "mmengine's. Set default_scope='mmpretrain'/'mmseg'/'mmdet'/"
-            "'mmpose'.", logger='current', level=logging.WARNING)
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
-
-
-def log_setup(runner: Runner) -> None:
-    """Write the compat layer's state and the process layout to the log."""
-    import torch.distributed as torch_dist
-    for name, text in describe().items():
-        runner.logger.info(f'mmequi compat [{name}]: {text}')
-    backend = (torch_dist.get_backend()
-               if torch_dist.is_available() and torch_dist.is_initialized()
-               else 'none')
-    runner.logger.info(f'world size: {runner.world_size}, rank: '
-                       f'{runner.rank}, torch.distributed backend: {backend}')
 
 
 def main(argv=None) -> None:

@@ -4,7 +4,9 @@ Each submodule holds one family of patches; every patch says why it exists
 and which upstream issue or source line it works around.
 
 * :mod:`.mmcv_ops`     -- stand-in ``mmcv._ext`` backed by :mod:`mmequi.ops`
-  when compiled mmcv is missing (mmcv-lite).
+  when compiled mmcv is missing (mmcv-lite). It imports :mod:`mmequi.ops`;
+  :mod:`mmequi.ops` imports nothing from here (nor mmcv), so either can be
+  imported first (tests/compat/test_mmcv_ops.py).
 * :mod:`.checkpoint`   -- ``torch.load(weights_only=True)`` with an explicit
   allow-list of the types mmengine writes; atomic checkpoint writes.
 * :mod:`.distributed`  -- CPU/gloo launch, DDP without ``device_ids`` for CPU

@@ -37,20 +37,18 @@ from typing import Callable
 
 from mmengine.logging import print_log
 
+# compat -> ops only: mmequi.ops imports nothing from mmequi (nor mmcv)
+from ..ops import EXT_FUNCTIONS
+from ..ops.errors import HOW_TO_GET_MMCV, MMCVOpUnavailableError
+
+__all__ = [
+    'EXT_NAME', 'ENV_VAR', 'HOW_TO_GET_MMCV', 'MMCVOpUnavailableError',
+    'backend_active', 'install'
+]
+
 EXT_NAME = 'mmcv._ext'
 ENV_VAR = 'MMEQUI_MMCV_OPS'
 _CHOICES = ('auto', 'mmcv', 'torchvision')
-
-HOW_TO_GET_MMCV = (
-    'Install a full mmcv 2.1.x built for your torch/CUDA (see README.md, '
-    '"Using a compiled mmcv"), e.g. `pip uninstall -y mmcv-lite && '
-    'MMCV_WITH_OPS=1 pip install --no-build-isolation mmcv==2.1.0` with '
-    'a C++20 flag patch for torch >= 2.10, or a prebuilt wheel matching '
-    'your torch from https://download.openmmlab.com/mmcv/dist/.')
-
-
-class MMCVOpUnavailableError(NotImplementedError):
-    """A compiled mmcv kernel was called but only mmequi's backend is active."""
 
 
 def _unavailable(name: str) -> Callable:
@@ -59,16 +57,11 @@ def _unavailable(name: str) -> Callable:
         raise MMCVOpUnavailableError(
             f"mmcv op kernel '{name}' needs compiled mmcv ({EXT_NAME}), which "
             'is not installed. mmequi\'s torchvision backend implements only: '
-            f"{', '.join(sorted(_implemented()))}. {HOW_TO_GET_MMCV}")
+            f"{', '.join(sorted(EXT_FUNCTIONS))}. {HOW_TO_GET_MMCV}")
 
     _raise.__name__ = name
     _raise.__qualname__ = name
     return _raise
-
-
-def _implemented():
-    from mmequi.ops import EXT_FUNCTIONS
-    return EXT_FUNCTIONS.keys()
 
 
 class _BackendExt(types.ModuleType):
@@ -86,7 +79,6 @@ class _BackendExt(types.ModuleType):
 
 
 def _make_backend_module() -> types.ModuleType:
-    from mmequi.ops import EXT_FUNCTIONS
     module = _BackendExt(EXT_NAME, 'mmequi pure PyTorch/torchvision mmcv ops')
     # A spec without loader: ``pkgutil.find_loader('mmcv._ext')`` (mmengine's
     # ``mmcv_full_available``) then truthfully reports no compiled ops.
@@ -148,6 +140,6 @@ def install() -> str:
     import mmcv
     mmcv._ext = sys.modules[EXT_NAME]
     msg = ('mmequi torchvision backend (mmcv._ext stand-in): '
-           f"{', '.join(sorted(_implemented()))}; other ops raise on call")
+           f"{', '.join(sorted(EXT_FUNCTIONS))}; other ops raise on call")
     print_log(f'mmequi: mmcv op backend = {msg}', logger='current')
     return msg

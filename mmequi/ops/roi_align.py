@@ -21,21 +21,20 @@ torchvision takes a ``double``. We round it to float32 first so float64
 inputs see the same scale as in mmcv (float32 inputs are unaffected).
 
 ``pool_mode=0`` (max) has no torchvision counterpart and raises
-:class:`mmequi.compat.mmcv_ops.MMCVOpUnavailableError`.
+:class:`mmequi.ops.errors.MMCVOpUnavailableError`.
 """
 import torch
 import torchvision  # noqa: F401  (registers torch.ops.torchvision)
 from torch import Tensor
 
 from ._utils import as_c_float
+from .errors import HOW_TO_GET_MMCV, MMCVOpUnavailableError
 
 
 def _check_pool_mode(pool_mode: int) -> None:
     if pool_mode == 1:
         return
     if pool_mode == 0:
-        from mmequi.compat.mmcv_ops import (HOW_TO_GET_MMCV,
-                                            MMCVOpUnavailableError)
         raise MMCVOpUnavailableError(
             "RoIAlign(pool_mode='max') needs compiled mmcv (mmcv._ext); "
             "mmequi's torchvision backend implements only "

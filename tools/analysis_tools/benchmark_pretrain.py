@@ -22,21 +22,18 @@ import os.path as osp
 import platform
 import resource
 import statistics
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+import mmequi  # noqa: F401
+import numpy as np
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.logging import MessageHub
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
 
-import mmequi  # noqa: E402,F401
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.logging import MessageHub  # noqa: E402
-from mmengine.optim import build_optim_wrapper  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-
-from mmequi.utils import (full_precision, synthetic_batch,  # noqa: E402
+from mmequi.utils import (full_precision, synthetic_batch,
                           train_pipeline)
 
 # dense bf16/fp16 tensor-core peak, TFLOP/s (vendor data sheets)

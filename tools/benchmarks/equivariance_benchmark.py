@@ -52,7 +52,6 @@ import json
 import os
 import os.path as osp
 import re
-import sys
 import time
 from collections import OrderedDict
 from typing import Dict, List, Optional
@@ -60,7 +59,6 @@ from typing import Dict, List, Optional
 from mmengine.model import is_model_wrapper
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-sys.path.insert(0, REPO)
 
 EQ = 'configs/benchmarks/equivariance'
 TOY = 'vit-tiny-p16_1xb64-6e_toy-3diebench-64px_all-rot.py'
@@ -243,6 +241,8 @@ def _data_roots(cfg) -> List[str]:
 def _runner(cfg, work_dir: str, name: str, seed: int):
     from mmengine.runner import Runner
 
+    from mmequi.utils.cli import DATALOADERS, fix_dataloader
+
     class StageRunner(Runner):
         """Logs the system environment and the config only in the first
         stage (every stage dumps its config file into its work dir)."""
@@ -260,10 +260,8 @@ def _runner(cfg, work_dir: str, name: str, seed: int):
     cfg.experiment_name = name  # unique logger / visualizer per stage
     cfg.randomness = dict(seed=seed, deterministic=False)
     cfg.launcher = 'none'
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg.get(key)
-        if loader and loader.get('num_workers', 0) == 0:
-            loader['persistent_workers'] = False
+    for field in DATALOADERS:
+        fix_dataloader(cfg, field)
     return StageRunner.from_cfg(cfg)
 
 

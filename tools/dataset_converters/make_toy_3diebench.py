@@ -3,7 +3,7 @@
     python tools/dataset_converters/make_toy_3diebench.py --out data/toy_3die
 
 Writes ``OUT/<synset>/<object>/image_{i}.jpg`` + ``latent_{i}.npy`` and
-``OUT/{train,val}_{images,labels}.npy`` (see mmequi/datasets/toy_3d.py).
+``OUT/{train,val}_{images,labels}.npy`` (see mmequi/datasets/toy_3d/).
 """
 import argparse
 import importlib.util
@@ -12,14 +12,16 @@ import sys
 import time
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-sys.path.insert(0, REPO)
 
-# The generator only needs numpy + OpenCV, so load its file directly instead
-# of importing the ``mmequi`` package (which registers every OpenMMLab
-# toolbox and costs ~10 s).  It is registered under a top-level name, so
-# multiprocessing workers (fork or spawn, which re-runs this file) find it.
+# The generator only needs numpy + OpenCV, so load its package directly
+# instead of importing the ``mmequi`` package (which registers every
+# OpenMMLab toolbox and costs ~10 s).  It is registered under a top-level
+# name (its files import each other relatively), so multiprocessing workers
+# (fork or spawn, which re-runs this file) find it.
+_TOY_3D = osp.join(REPO, 'mmequi', 'datasets', 'toy_3d')
 _spec = importlib.util.spec_from_file_location(
-    'mmequi_toy_3d', osp.join(REPO, 'mmequi', 'datasets', 'toy_3d.py'))
+    'mmequi_toy_3d', osp.join(_TOY_3D, '__init__.py'),
+    submodule_search_locations=[_TOY_3D])
 toy_3d = importlib.util.module_from_spec(_spec)
 sys.modules['mmequi_toy_3d'] = toy_3d
 _spec.loader.exec_module(toy_3d)

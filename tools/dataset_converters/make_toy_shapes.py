@@ -3,13 +3,9 @@
     python tools/dataset_converters/make_toy_shapes.py --out data/toy_shapes
 """
 import argparse
-import os.path as osp
-import sys
 import time
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
-
-from mmequi.datasets.toy_shapes import make_toy_shapes  # noqa: E402
+from mmequi.datasets.toy_shapes import make_toy_shapes
 
 
 def main(argv=None) -> None:

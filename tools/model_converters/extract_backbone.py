@@ -32,16 +32,13 @@ import json
 import os
 import os.path as osp
 import pickle
-import sys
 import time
 from typing import List, Optional
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+import torch
 
-import torch  # noqa: E402
-
-import mmequi  # noqa: E402  (safe checkpoint loading)
-from mmequi.models.utils.vit_convert import (FORMATS, convert_vit_keys,  # noqa: E402,E501
+import mmequi  # (safe checkpoint loading)
+from mmequi.models.utils.vit_convert import (FORMATS, convert_vit_keys,
                                              drop_cls_token, extract_backbone,
                                              vit_arch)
 from mmequi.utils.checkpoint_io import read_checkpoint  # noqa: E402

@@ -15,6 +15,8 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 
+from ._checks import check_interval, check_scalar
+
 __all__ = ['iBOTBlockMaskGenerator']
 
 RatioArg = Union[float, Sequence[float]]
@@ -95,16 +97,12 @@ class iBOTBlockMaskGenerator(BaseTransform):
                  pred_ratio_var: RatioArg = (0.0, 0.2),
                  pred_aspect_ratio: Sequence[float] = (0.3, 1 / 0.3),
                  max_attempts: int = 10) -> None:
-        for name, val, low in (('patch_size', patch_size, 1),
-                               ('num_global', num_global, 1),
-                               ('max_attempts', max_attempts, 1)):
-            if (not isinstance(val, (int, np.integer))
-                    or isinstance(val, bool) or val < low):
-                raise ValueError(f'{name} must be an int >= {low}, '
-                                 f'got {val!r}')
-        self.patch_size = int(patch_size)
-        self.num_global = int(num_global)
-        self.max_attempts = int(max_attempts)
+        self.patch_size = check_scalar('patch_size', patch_size, 1,
+                                       integer=True)
+        self.num_global = check_scalar('num_global', num_global, 1,
+                                       integer=True)
+        self.max_attempts = check_scalar('max_attempts', max_attempts, 1,
+                                         integer=True)
 
         if input_size is None:
             self.input_size = None
@@ -137,15 +135,8 @@ class iBOTBlockMaskGenerator(BaseTransform):
         self.pred_ratio = tuple(ratios) if is_list else ratios[0]
         self.pred_ratio_var = tuple(variances) if is_list else variances[0]
 
-        if (not isinstance(pred_aspect_ratio, Sequence)
-                or len(pred_aspect_ratio) != 2
-                or not all(isinstance(a, Real) for a in pred_aspect_ratio)
-                or not 0 < pred_aspect_ratio[0] <= pred_aspect_ratio[1]):
-            raise ValueError('pred_aspect_ratio must be a (min, max) pair '
-                             f'with 0 < min <= max, got '
-                             f'{pred_aspect_ratio!r}')
-        self.pred_aspect_ratio = (float(pred_aspect_ratio[0]),
-                                  float(pred_aspect_ratio[1]))
+        self.pred_aspect_ratio = check_interval(
+            'pred_aspect_ratio', pred_aspect_ratio, 0, low_open=True)
         self._log_aspect = (math.log(self.pred_aspect_ratio[0]),
                             math.log(self.pred_aspect_ratio[1]))
 

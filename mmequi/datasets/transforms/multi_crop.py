@@ -50,7 +50,6 @@ Implementation notes
 * No op consumes torch's random generator.
 """
 import math
-from numbers import Real
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -61,11 +60,12 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 from torchvision.transforms import InterpolationMode
 
-__all__ = [
-    'iBOTMultiCrop', 'random_resized_crop_params', 'blur_kernel_size',
-    'adjust_brightness', 'adjust_contrast', 'adjust_saturation', 'adjust_hue',
-    'rgb_to_grayscale', 'gaussian_blur', 'solarize'
-]
+from ._checks import check_interval, check_scalar, check_scalars
+from .photometric import (adjust_brightness, adjust_contrast, adjust_hue,
+                          adjust_saturation, blur_kernel_size, gaussian_blur,
+                          rgb_to_grayscale, solarize)
+
+__all__ = ['iBOTMultiCrop', 'random_resized_crop_params']
 
 #: Names of the three crop kinds, in the order of the ``*_probs`` tuples.
 CROP_KINDS: Tuple[str, str, str] = ('global1', 'global2', 'local')
@@ -78,14 +78,7 @@ _INTERPOLATIONS = {
 }
 
 
-# ---------------------------------------------------------------------------
-# Functional helpers.
-#
-# The photometric ops work on (H, W, 3) float32 RGB arrays that hold uint8
-# values (integers in [0, 255]): every op ends with clip + floor, which is
-# exactly the float -> uint8 truncation torchvision's uint8 kernels do after
-# each op, without converting back and forth between ops.
-# ---------------------------------------------------------------------------
+# -- crop geometry ----------------------------------------------------------
 def random_resized_crop_params(height: int, width: int,
                                scale: Sequence[float],
                                ratio: Sequence[float],
@@ -132,89 +125,6 @@ def random_resized_crop_params(height: int, width: int,
     return (height - h) // 2, (width - w) // 2, h, w
 
 
-def blur_kernel_size(sigma: float) -> int:
-    """Odd Gaussian kernel size covering ±3 sigma: ``2 * ceil(3 sigma) + 1``.
-    """
-    return 2 * int(math.ceil(3.0 * sigma)) + 1
-
-
-_GRAY_WEIGHTS = np.array([[0.2989, 0.587, 0.114]], dtype=np.float32)
-
-
-def _truncate(x: np.ndarray) -> np.ndarray:
-    """In place: clamp to [0, 255] and floor (= torchvision's float ->
-    uint8 cast)."""
-    np.clip(x, 0.0, 255.0, out=x)
-    return np.floor(x, out=x)
-
-
-def _gray(x: np.ndarray) -> np.ndarray:
-    """(H, W) float32 luma ``0.2989 R + 0.587 G + 0.114 B``, floored."""
-    return np.floor(cv2.transform(x, _GRAY_WEIGHTS))
-
-
-def adjust_brightness(x: np.ndarray, factor: float) -> np.ndarray:
-    """``x * factor`` (torchvision ``adjust_brightness`` on uint8)."""
-    return _truncate(x * np.float32(factor))
-
-
-def adjust_contrast(x: np.ndarray, factor: float) -> np.ndarray:
-    """Blend with the mean floored luma (torchvision ``adjust_contrast``)."""
-    mean = np.float32(_gray(x).mean(dtype=np.float64))
-    out = x * np.float32(factor)
-    out += mean * np.float32(1.0 - factor)
-    return _truncate(out)
-
-
-def adjust_saturation(x: np.ndarray, factor: float) -> np.ndarray:
-    """Blend with the per-pixel floored luma (torchvision
-    ``adjust_saturation``)."""
-    out = x * np.float32(factor)
-    out += (_gray(x) * np.float32(1.0 - factor))[..., None]
-    return _truncate(out)
-
-
-def adjust_hue(x: np.ndarray, hue_factor: float) -> np.ndarray:
-    """Rotate the hue by ``hue_factor`` turns, in [-0.5, 0.5]
-    (torchvision ``adjust_hue``: [0, 1] scaling, HSV round trip, ``* 255.999``
-    and truncation), with OpenCV's float32 colour conversions."""
-    hsv = cv2.cvtColor(x * np.float32(1.0 / 255.0), cv2.COLOR_RGB2HSV)
-    h = hsv[..., 0]  # degrees in [0, 360)
-    h += np.float32((hue_factor * 360.0) % 360.0)  # now in [0, 720)
-    np.subtract(h, np.float32(360.0), out=h, where=h >= 360.0)
-    rgb = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
-    rgb *= np.float32(255.999)
-    return _truncate(rgb)
-
-
-def rgb_to_grayscale(x: np.ndarray) -> np.ndarray:
-    """Floored luma replicated to 3 channels (torchvision
-    ``rgb_to_grayscale(num_output_channels=3)``)."""
-    g = _gray(x)
-    return cv2.merge([g, g, g])
-
-
-def gaussian_blur(x: np.ndarray, sigma: float,
-                  kernel_size: Optional[int] = None) -> np.ndarray:
-    """Separable Gaussian blur: float32 taps ``exp(-d^2 / (2 sigma^2))``
-    normalised, reflect-101 borders, round half to even; i.e. torchvision's
-    ``gaussian_blur(img, [k, k], [sigma, sigma])`` on uint8, computed
-    separably. ``kernel_size`` defaults to :func:`blur_kernel_size`."""
-    k = blur_kernel_size(sigma) if kernel_size is None else int(kernel_size)
-    kernel = cv2.getGaussianKernel(k, sigma, ktype=cv2.CV_32F)
-    out = cv2.sepFilter2D(x, cv2.CV_32F, kernel, kernel,
-                          borderType=cv2.BORDER_REFLECT_101)
-    np.rint(out, out=out)
-    np.clip(out, 0.0, 255.0, out=out)
-    return out
-
-
-def solarize(x: np.ndarray, threshold: float) -> np.ndarray:
-    """Invert (``255 - v``) every value ``>= threshold`` (PIL/torchvision
-    ``solarize``)."""
-    return np.where(x >= threshold, np.float32(255.0) - x, x)
-
-
 def _chw(img: np.ndarray) -> torch.Tensor:
     """(H, W, C) array -> (C, H, W) tensor view sharing memory."""
     return torch.from_numpy(img).permute(2, 0, 1)
@@ -224,53 +134,6 @@ def _hwc(t: torch.Tensor) -> np.ndarray:
     """(C, H, W) tensor -> contiguous (H, W, C) array (copy only if
     needed)."""
     return np.ascontiguousarray(t.permute(1, 2, 0).numpy())
-
-
-def _check_range(name: str, value, low: float, high: float,
-                 low_open: bool = False) -> Tuple[float, float]:
-    if (not isinstance(value, Sequence) or isinstance(value, str)
-            or len(value) != 2
-            or not all(isinstance(v, Real) for v in value)):
-        raise ValueError(f'{name} must be a (min, max) pair of numbers, '
-                         f'got {value!r}')
-    lo, hi = float(value[0]), float(value[1])
-    bad_low = lo <= low if low_open else lo < low
-    if bad_low or hi > high or lo > hi:
-        interval = ('(' if low_open else '[') + f'{low}, {high}]'
-        raise ValueError(f'{name} must satisfy min <= max within '
-                         f'{interval}, got {value!r}')
-    return lo, hi
-
-
-def _check_prob(name: str, p) -> float:
-    if (not isinstance(p, Real) or isinstance(p, bool)
-            or not 0.0 <= float(p) <= 1.0):
-        raise ValueError(f'{name} must be a probability in [0, 1], '
-                         f'got {p!r}')
-    return float(p)
-
-
-def _check_probs3(name: str, probs) -> Tuple[float, float, float]:
-    if (not isinstance(probs, Sequence) or isinstance(probs, str)
-            or len(probs) != 3):
-        raise ValueError(f'{name} must be 3 probabilities for '
-                         f'{CROP_KINDS}, got {probs!r}')
-    return tuple(_check_prob(f'{name}[{i}]', p) for i, p in enumerate(probs))
-
-
-def _check_size(name: str, size) -> int:
-    if (not isinstance(size, (int, np.integer)) or isinstance(size, bool)
-            or size <= 0):
-        raise ValueError(f'{name} must be a positive int, got {size!r}')
-    return int(size)
-
-
-def _check_jitter(name: str, value, max_value: float = math.inf) -> float:
-    if (not isinstance(value, Real) or isinstance(value, bool)
-            or not 0.0 <= float(value) <= max_value):
-        raise ValueError(f'{name} must be a number in [0, {max_value}], '
-                         f'got {value!r}')
-    return float(value)
 
 
 @TRANSFORMS.register_module()
@@ -394,41 +257,38 @@ class iBOTMultiCrop(BaseTransform):
                  solarize_threshold: float = 128,
                  photometric: bool = True,
                  record_ops: bool = False) -> None:
-        self.global_size = _check_size('global_size', global_size)
-        self.local_size = _check_size('local_size', local_size)
-        if (not isinstance(num_local, (int, np.integer))
-                or isinstance(num_local, bool) or num_local < 0):
-            raise ValueError(
-                f'num_local must be an int >= 0, got {num_local!r}')
-        self.num_local = int(num_local)
-        self.global_scale = _check_range('global_scale', global_scale, 0.0,
-                                         1.0, low_open=True)
-        self.local_scale = _check_range('local_scale', local_scale, 0.0, 1.0,
-                                        low_open=True)
-        self.ratio = _check_range('ratio', ratio, 0.0, math.inf,
-                                  low_open=True)
+        self.global_size = check_scalar('global_size', global_size, 0,
+                                        low_open=True, integer=True)
+        self.local_size = check_scalar('local_size', local_size, 0,
+                                       low_open=True, integer=True)
+        self.num_local = check_scalar('num_local', num_local, 0,
+                                      integer=True)
+        self.global_scale = check_interval('global_scale', global_scale, 0,
+                                           1, low_open=True)
+        self.local_scale = check_interval('local_scale', local_scale, 0, 1,
+                                          low_open=True)
+        self.ratio = check_interval('ratio', ratio, 0, low_open=True)
         if interpolation not in _INTERPOLATIONS:
             raise ValueError(f'interpolation must be one of '
                              f'{sorted(_INTERPOLATIONS)}, got '
                              f'{interpolation!r}')
         self.interpolation = interpolation
-        self.flip_prob = _check_prob('flip_prob', flip_prob)
-        self.jitter_prob = _check_prob('jitter_prob', jitter_prob)
-        self.brightness = _check_jitter('brightness', brightness)
-        self.contrast = _check_jitter('contrast', contrast)
-        self.saturation = _check_jitter('saturation', saturation)
-        self.hue = _check_jitter('hue', hue, 0.5)
-        self.gray_prob = _check_prob('gray_prob', gray_prob)
-        self.blur_probs = _check_probs3('blur_probs', blur_probs)
-        self.blur_sigma = _check_range('blur_sigma', blur_sigma, 0.0,
-                                       math.inf, low_open=True)
-        self.solarize_probs = _check_probs3('solarize_probs',
-                                            solarize_probs)
-        if (not isinstance(solarize_threshold, Real)
-                or isinstance(solarize_threshold, bool)
-                or not 0 <= solarize_threshold <= 255):
-            raise ValueError('solarize_threshold must be a number in '
-                             f'[0, 255], got {solarize_threshold!r}')
+        self.flip_prob = check_scalar('flip_prob', flip_prob, 0, 1)
+        self.jitter_prob = check_scalar('jitter_prob', jitter_prob, 0, 1)
+        self.brightness = check_scalar('brightness', brightness, 0)
+        self.contrast = check_scalar('contrast', contrast, 0)
+        self.saturation = check_scalar('saturation', saturation, 0)
+        self.hue = check_scalar('hue', hue, 0, 0.5)
+        self.gray_prob = check_scalar('gray_prob', gray_prob, 0, 1)
+        per_kind = f'for {CROP_KINDS}'
+        self.blur_probs = check_scalars('blur_probs', blur_probs, 3, 0, 1,
+                                        meaning=per_kind)
+        self.blur_sigma = check_interval('blur_sigma', blur_sigma, 0,
+                                         low_open=True)
+        self.solarize_probs = check_scalars('solarize_probs',
+                                            solarize_probs, 3, 0, 1,
+                                            meaning=per_kind)
+        check_scalar('solarize_threshold', solarize_threshold, 0, 255)
         self.solarize_threshold = solarize_threshold
         self.photometric = bool(photometric)
         self.record_ops = bool(record_ops)

@@ -68,23 +68,20 @@ from typing import Dict, Iterator, List, Optional, Sequence
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.registry import OPTIMIZERS
 from mmengine.runner.amp import autocast
 from mmpretrain.registry import DATASETS, HOOKS, MODELS
 
-from ...evaluation.metrics.equivariance_r2 import r2_sie
+from ...evaluation.functional import fit_linear_probe, ridge_r2
 from ...evaluation.metrics.knn import knn_classify, topk_accuracy
-from ...models.classifiers.equivariance_probe import FEATURES, pool_features
 from ...models.data_preprocessors.probe_data_preprocessor import \
     TransformProbeDataPreprocessor
+from ...models.utils.pooling import FEATURES, pool_features
 from ...utils.rng import preserved_rng
 from ..runner.feature_gather import extract_features
 
-__all__ = ['OnlineProbeHook', 'preserved_rng', 'fit_linear_probe',
-           'ridge_r2', 'evenly_spaced']
+__all__ = ['OnlineProbeHook', 'preserved_rng', 'evenly_spaced']
 
 IMAGENET_MEAN = [123.675, 116.28, 103.53]
 IMAGENET_STD = [58.395, 57.12, 57.375]
@@ -112,76 +109,6 @@ def evenly_spaced(length: int, num: Optional[int]) -> Optional[List[int]]:
     return sorted({int(i) for i in np.linspace(0, length - 1, num).round()})
 
 
-def fit_linear_probe(train_x: torch.Tensor, train_y: torch.Tensor,
-                     val_x: torch.Tensor, val_y: torch.Tensor,
-                     num_classes: int, epochs: int = 100,
-                     batch_size: int = 256,
-                     optimizer: Optional[dict] = None, seed: int = 0,
-                     topk: Sequence[int] = (1, 5)) -> Dict[int, float]:
-    """Train a linear classifier on fixed features, return its top-m
-    accuracies (percent) on the validation features.
-
-    Features ``(N, D)`` are standardised with the training mean / std (as
-    MAE's BatchNorm-without-affine before the linear probe); the layer
-    starts at zero (the problem is convex); mini-batches are drawn with a
-    private generator seeded by ``seed``; ``optimizer`` is an mmengine
-    optimiser config without ``params`` (default ``AdamW(lr=1e-3,
-    weight_decay=1e-4)``). The global random state is not used.
-    """
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f'epochs={epochs} and batch_size={batch_size} must '
-                         'be >= 1')
-    mean = train_x.mean(0, keepdim=True)
-    std = train_x.std(0, keepdim=True).nan_to_num(1.0).clamp_min(1e-6)
-    xt, xv = (train_x - mean) / std, (val_x - mean) / std
-    # skip_init: nn.Linear's own init would draw from the global generator
-    head = torch.nn.utils.skip_init(nn.Linear, xt.shape[1], num_classes,
-                                    device=xt.device)
-    nn.init.zeros_(head.weight)
-    nn.init.zeros_(head.bias)
-    cfg = dict(optimizer or dict(type='AdamW', lr=1e-3, weight_decay=1e-4))
-    if 'params' in cfg:
-        raise KeyError('linear.optimizer must not set params')
-    optim = OPTIMIZERS.build(dict(cfg, params=head.parameters()))
-    gen = torch.Generator().manual_seed(int(seed))
-    labels = train_y.to(xt.device).long()
-    with torch.enable_grad():
-        for _ in range(int(epochs)):
-            order = torch.randperm(xt.shape[0], generator=gen).to(xt.device)
-            for start in range(0, xt.shape[0], batch_size):
-                rows = order[start:start + batch_size]
-                loss = F.cross_entropy(head(xt[rows]), labels[rows])
-                optim.zero_grad()
-                loss.backward()
-                optim.step()
-    with torch.no_grad():
-        logits = head(xv)
-    return topk_accuracy(logits, val_y.to(logits.device), topk)
-
-
-def ridge_r2(train_x: torch.Tensor, train_y: torch.Tensor,
-             val_x: torch.Tensor, val_y: torch.Tensor,
-             alpha: float = 1.0) -> float:
-    """Closed-form ridge regression ``y ≈ x w + b`` on standardised
-    features, fitted on (train_x (N, D), train_y (N, K)); ``r2_sie`` of its
-    predictions on the validation pair. Solved in float64:
-    ``w = (XᵀX + alpha I)⁻¹ Xᵀ (y - ȳ)``."""
-    if not alpha > 0:
-        raise ValueError(f'alpha must be > 0, got {alpha}')
-    x = train_x.double()
-    mean = x.mean(0, keepdim=True)
-    std = x.std(0, keepdim=True).nan_to_num(1.0).clamp_min(1e-6)
-    x = (x - mean) / std
-    y = train_y.double().reshape(x.shape[0], -1)
-    y_mean = y.mean(0, keepdim=True)
-    gram = x.t() @ x + alpha * torch.eye(x.shape[1], dtype=x.dtype,
-                                         device=x.device)
-    w = torch.linalg.solve(gram, x.t() @ (y - y_mean))
-    pred = ((val_x.double() - mean) / std) @ w + y_mean
-    target = val_y.double().reshape(pred.shape)
-    return float(r2_sie(target.cpu().numpy(), pred.cpu().numpy()))
-
-
 @HOOKS.register_module()
 class OnlineProbeHook(Hook):
     """Linear probe, k-NN and equivariance R² during pretraining (module
@@ -202,22 +129,24 @@ class OnlineProbeHook(Hook):
             EMA teacher, else ``model.backbone``), ``'teacher'`` or
             ``'student'``.
         feature: read-out of the backbone output
-            (:func:`~mmequi.models.classifiers.equivariance_probe.
-            pool_features`): ``'auto'`` = [CLS] of a ViT token output
-            (after the final norm for :class:`iBOTViT`), global average
-            pool of a CNN feature map.
+            (:func:`~mmequi.models.utils.pooling.pool_features`):
+            ``'auto'`` = [CLS] of a ViT token output (after the final norm
+            for :class:`iBOTViT`), global average pool of a CNN feature
+            map.
         data_preprocessor: config of the probe's own preprocessing (the
             pretraining one expects multi-crop views); default mmpretrain
             ``ClsDataPreprocessor`` with ImageNet mean/std and BGR -> RGB
             (images decoded by ``LoadImageFromFile``).
         linear: ``dict(epochs, batch_size, optimizer)`` of
-            :func:`fit_linear_probe`, or None to skip.
+            :func:`~mmequi.evaluation.functional.fit_linear_probe`, or None
+            to skip.
         knn: ``dict(k, temperature)`` of :func:`knn_classify` (k is capped
             at the probe-train size), or None to skip.
         equivariance: ``dict(transforms={name: g config}, alpha, seed,
             protocol)``; ``g`` as :func:`~mmequi.models.utils.
             param_transforms.build_param_transform` (default ``rot``:
-            rotation ±45°), ``alpha`` of :func:`ridge_r2`, ``protocol``
+            rotation ±45°), ``alpha`` of :func:`~mmequi.evaluation.
+            functional.ridge_r2`, ``protocol``
             ``'crop'`` (default, leak-free) or ``'zero_fill'``; or None to
             skip.
         topk: reported top-m accuracies.

@@ -45,7 +45,7 @@ from mmpretrain.registry import LOOPS
 from torch.utils.data import DataLoader
 
 from ...evaluation.metrics.knn import KNNAccuracy
-from ...models.classifiers.equivariance_probe import FEATURES, pool_features
+from ...models.utils.pooling import FEATURES, pool_features
 from ...models.utils.vit_convert import extract_backbone
 from ...utils.checkpoint_io import (CheckpointMismatchError, check_keys,
                                     load_strict, read_checkpoint,
@@ -70,7 +70,7 @@ class KNNTestLoop(BaseLoop):
             train split, with the same evaluation pipeline as the test set.
         feature: how a feature vector is read off
             ``model.extract_feat(inputs)``
-            (:func:`~mmequi.models.classifiers.equivariance_probe.pool_features`):
+            (:func:`~mmequi.models.utils.pooling.pool_features`):
             ``'auto'`` passes a (B, D) output (e.g. mmpretrain's
             ``VisionTransformer(out_type='cls_token')``) through, takes the
             [CLS] token of a token output, global-average-pools a feature

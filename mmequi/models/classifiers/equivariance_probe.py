@@ -28,7 +28,7 @@ Per batch (V views per sample, T tasks)::
            | CE(y_t, gt_label)      (classification)
 """
 import logging
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -41,69 +41,9 @@ from mmpretrain.structures import DataSample
 from ...utils.checkpoint_io import (load_strict, read_checkpoint,
                                     select_weights)
 from ..utils.feature_cache import FeatureCache
+from ..utils.pooling import FEATURES, pool_features
 
-__all__ = ['EquivarianceProbe', 'pool_features']
-
-#: Feature types of :func:`pool_features`.
-FEATURES = ('cls', 'mean_patch', 'cls_mean_patch', 'gap', 'auto')
-
-
-def pool_features(out, feature: str, num_extra_tokens: int = 1,
-                  channels: Optional[Tuple[int, int]] = None
-                  ) -> torch.Tensor:
-    """One vector per image from a backbone's output.
-
-    Args:
-        out: the backbone output: a tensor or a tuple/list (the last entry
-            is used) of token maps ``(B, E + N, C)`` (ViTs, ``E`` extra
-            tokens first), feature maps ``(B, C, H, W)`` (CNNs) or pooled
-            ``(B, C)``.
-        feature: ``'cls'`` (token 0), ``'mean_patch'`` (mean of the N patch
-            tokens), ``'cls_mean_patch'`` (both, concatenated: 2C),
-            ``'gap'`` (global average pool of a feature map; a pooled
-            ``(B, C)`` output passes through for any choice), ``'auto'``
-            (``'cls'`` for tokens, ``'gap'`` for feature maps).
-        num_extra_tokens: E.
-        channels: optional ``(start, end)`` slice of the channels, e.g. the
-            invariant ``(0, 256)`` / equivariant ``(256, 512)`` halves of an
-            SIE representation.
-
-    Returns:
-        ``(B, C')`` features.
-    """
-    if isinstance(out, (tuple, list)):
-        out = out[-1]
-    if feature == 'auto':
-        feature = 'gap' if out.dim() == 4 else 'cls'
-    if out.dim() == 4:
-        if feature != 'gap':
-            raise ValueError(f'feature={feature!r} needs a token output; the '
-                             'backbone gives feature maps (B, C, H, W): use '
-                             "feature='gap'")
-        x = out.mean(dim=(2, 3))
-    elif out.dim() == 3:
-        if feature == 'cls':
-            x = out[:, 0]
-        elif feature == 'mean_patch':
-            x = out[:, num_extra_tokens:].mean(dim=1)
-        elif feature == 'cls_mean_patch':
-            x = torch.cat([out[:, 0], out[:, num_extra_tokens:].mean(1)], -1)
-        else:
-            raise ValueError(f'feature={feature!r} needs feature maps; the '
-                             'backbone gives tokens (B, T, C): choose from '
-                             "'cls', 'mean_patch', 'cls_mean_patch'")
-    elif out.dim() == 2:
-        x = out
-    else:
-        raise ValueError(f'unsupported backbone output of shape '
-                         f'{tuple(out.shape)}')
-    if channels is not None:
-        start, end = channels
-        if not 0 <= start < end <= x.shape[1]:
-            raise ValueError(f'channels={tuple(channels)} outside the '
-                             f'{x.shape[1]} feature channels')
-        x = x[:, start:end]
-    return x
+__all__ = ['EquivarianceProbe']
 
 
 def _check_task(name: str, task: dict, num_views: int) -> dict:
@@ -148,9 +88,9 @@ class EquivarianceProbe(BaseModel):
             target is the data sample's field ``target`` (``(D,)``);
             classification uses ``gt_label``.
         num_views: views per sample given by the data preprocessor.
-        feature, channels: see :func:`pool_features`; e.g. an SIE
-            representation's invariant half is ``feature='gap',
-            channels=(0, 256)``.
+        feature, channels: see :func:`~mmequi.models.utils.pooling.
+            pool_features`; e.g. an SIE representation's invariant half is
+            ``feature='gap', channels=(0, 256)``.
         neck, neck_prefix: an optional frozen projection head applied to
             the backbone output before pooling (loaded strictly from
             ``backbone_checkpoint`` with ``neck_prefix``, by default

@@ -10,16 +10,12 @@ from torchvision.transforms import InterpolationMode, RandomResizedCrop
 
 from mmequi.datasets.transforms import iBOTMultiCrop
 from mmequi.datasets.transforms import multi_crop as mc
+from mmequi.datasets.transforms.photometric import blur_kernel_size
 from mmpretrain.registry import TRANSFORMS
 
-from ._helpers import assert_rate, textured_bgr
+from ._helpers import assert_rate, naive_blur, rgb_tensor, textured_bgr
 
 SMALL = dict(global_size=32, local_size=16, num_local=3)
-
-
-def _rgb_tensor(bgr: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(bgr[..., ::-1])).permute(
-        2, 0, 1).contiguous()
 
 
 def _recrop(src: torch.Tensor, params, size: int) -> torch.Tensor:
@@ -91,7 +87,7 @@ def test_crop_params_reproduce_views_exactly():
     resampler (PIL bicubic on the cropped array) agrees to 1 grey level."""
     img = textured_bgr(123, 157, seed=3)
     rgb = np.ascontiguousarray(img[..., ::-1])
-    src = _rgb_tensor(img)
+    src = rgb_tensor(img)
     t = iBOTMultiCrop(**SMALL, photometric=False)
     np.random.seed(0)
     flips = 0
@@ -180,89 +176,12 @@ def test_crop_box_statistics(height, width, scale):
         assert abs(a.mean() - b.mean()) <= 4 * se + 1e-12
 
 
-# -- photometric ops ---------------------------------------------------------
-def _as_f32(t: torch.Tensor) -> np.ndarray:
-    return t.permute(1, 2, 0).numpy().astype(np.float32)
-
-
-def _close(ours: np.ndarray, ref: torch.Tensor, max_frac: float = 0.01):
-    ref = ref.permute(1, 2, 0).numpy().astype(np.float32)
-    diff = np.abs(ours - ref)
-    assert diff.max() <= 1, diff.max()
-    assert (diff > 0).mean() <= max_frac
-
-
-@pytest.mark.parametrize('factor', [0.6, 0.83, 1.0, 1.17, 1.4])
-def test_ops_match_torchvision(factor):
-    img = _rgb_tensor(textured_bgr(40, 52, seed=7))
-    x = _as_f32(img)
-    np.testing.assert_array_equal(mc.adjust_brightness(x, factor),
-                                  _as_f32(TF.adjust_brightness(img, factor)))
-    _close(mc.adjust_contrast(x, factor), TF.adjust_contrast(img, factor))
-    _close(mc.adjust_saturation(x, factor),
-           TF.adjust_saturation(img, factor))
-    hue = (factor - 1.0) / 0.8  # [-0.5, 0.5]
-    _close(mc.adjust_hue(x, hue), TF.adjust_hue(img, hue))
-    _close(mc.rgb_to_grayscale(x), TF.rgb_to_grayscale(img, 3))
-    sigma = 0.1 + (factor - 0.6) * 2.4  # 0.1 .. 2.02
-    k = mc.blur_kernel_size(sigma)
-    _close(mc.gaussian_blur(x, sigma), TF.gaussian_blur(img, [k, k],
-                                                        [sigma, sigma]))
-    thr = int(64 + factor * 60)
-    np.testing.assert_array_equal(mc.solarize(x, thr),
-                                  _as_f32(TF.solarize(img, thr)))
-    # every op keeps uint8 values
-    for out in (mc.adjust_contrast(x, factor), mc.adjust_hue(x, hue),
-                mc.gaussian_blur(x, sigma)):
-        assert out.dtype == np.float32
-        assert np.array_equal(out, np.clip(np.floor(out), 0, 255))
-
-
-def naive_blur(x: np.ndarray, sigma: float) -> np.ndarray:
-    """Separable Gaussian, 2 * ceil(3 sigma) + 1 taps, reflect padding,
-    float64, rounded: (H, W, C) -> (H, W, C)."""
-    r = math.ceil(3 * sigma)
-    d = np.arange(-r, r + 1, dtype=np.float64)
-    g = np.exp(-d**2 / (2 * sigma**2))
-    g /= g.sum()
-    height, width = x.shape[:2]
-    p = np.pad(x.astype(np.float64), ((r, r), (r, r), (0, 0)),
-               mode='reflect')
-    rows = sum(g[i] * p[i:i + height] for i in range(2 * r + 1))
-    out = sum(g[i] * rows[:, i:i + width] for i in range(2 * r + 1))
-    return np.rint(out)
-
-
-def test_ops_match_direct_formulas():
-    """Independent numpy versions: luma weights, solarize threshold, a
-    naive separable Gaussian with reflect padding, and the kernel size
-    rule 2 * ceil(3 sigma) + 1."""
-    x = _as_f32(_rgb_tensor(textured_bgr(32, 36, seed=5)))
-    gray = np.floor(x[..., 0] * 0.2989 + x[..., 1] * 0.587 +
-                    x[..., 2] * 0.114)
-    out = mc.rgb_to_grayscale(x)
-    assert np.abs(out - gray[..., None]).max() <= 1
-    assert (out[..., 0] == out[..., 1]).all()
-    assert (out[..., 0] == out[..., 2]).all()
-    np.testing.assert_array_equal(mc.solarize(x, 128),
-                                  np.where(x >= 128, 255 - x, x))
-    assert [mc.blur_kernel_size(s) for s in (0.1, 0.34, 1.0, 1.5, 2.0)] == \
-        [3, 5, 7, 11, 13]
-    for sigma in (0.3, 0.9, 2.0):
-        diff = np.abs(mc.gaussian_blur(x, sigma) - naive_blur(x, sigma))
-        assert diff.max() <= 1 and (diff > 0).mean() < 0.01
-    # brightness: x * f truncated
-    np.testing.assert_array_equal(mc.adjust_brightness(x, 1.3),
-                                  np.clip(np.floor(x * np.float32(1.3)), 0,
-                                          255))
-
-
 def test_record_describes_the_views():
     """Rebuilding every view from crop_params and aug_record with
     torchvision's reference kernels (a naive numpy blur) gives the view (to
     2 grey levels: the kernels differ by float rounding only)."""
     img = textured_bgr(90, 110, seed=11)
-    src = _rgb_tensor(img)
+    src = rgb_tensor(img)
     t = iBOTMultiCrop(**SMALL, record_ops=True)
     np.random.seed(3)
     diffs = []
@@ -280,7 +199,7 @@ def test_record_describes_the_views():
             if rec['gray']:
                 ref = TF.rgb_to_grayscale(ref, 3)
             if rec['blur']:  # independent of torch's conv (and faster)
-                assert rec['blur_kernel'] == mc.blur_kernel_size(
+                assert rec['blur_kernel'] == blur_kernel_size(
                     rec['blur_sigma'])
                 ref = torch.from_numpy(
                     naive_blur(ref.permute(1, 2, 0).numpy(),

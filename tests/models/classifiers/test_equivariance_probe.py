@@ -8,7 +8,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from mmequi.evaluation import EquivarianceR2, r2_sie
-from mmequi.models import EquivarianceProbe, pool_features
+from mmequi.models import EquivarianceProbe
 from mmequi.models.utils import CacheMismatchError
 
 
@@ -210,26 +210,6 @@ def test_task_config_errors():
     f1, f2, y = _pair_data(3, seed=8)  # 3-d target, 2 outputs
     with pytest.raises(ValueError, match='target "y"'):
         model.loss(*_inputs(f1, f2, y))
-
-
-def test_pool_features_by_hand():
-    tokens = torch.arange(2 * 3 * 4, dtype=torch.float32).reshape(2, 3, 4)
-    torch.testing.assert_close(pool_features(tokens, 'cls'), tokens[:, 0])
-    torch.testing.assert_close(pool_features(tokens, 'mean_patch'),
-                               (tokens[:, 1] + tokens[:, 2]) / 2)
-    both = pool_features((tokens, ), 'cls_mean_patch')
-    assert both.shape == (2, 8)
-    maps = torch.arange(2 * 4 * 2 * 2, dtype=torch.float32).reshape(
-        2, 4, 2, 2)
-    gap = pool_features((maps, ), 'gap', channels=(2, 4))
-    torch.testing.assert_close(gap, maps[:, 2:].mean(dim=(2, 3)))
-    torch.testing.assert_close(pool_features(maps, 'auto'),
-                               maps.mean(dim=(2, 3)))
-    torch.testing.assert_close(pool_features(tokens, 'auto'), tokens[:, 0])
-    with pytest.raises(ValueError, match="feature='gap'"):
-        pool_features(maps, 'cls')
-    with pytest.raises(ValueError, match='channels'):
-        pool_features(maps, 'gap', channels=(0, 5))
 
 
 def test_load_backbone_strict(tmp_path):
