@@ -30,8 +30,9 @@ import torch
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..utils.equi_recon import (build_equi_recon_head, patch_grid,
-                                rename_legacy_head_keys, views_and_targets)
+from ..utils.equi_recon import (build_equi_recon_head, config_d_equi,
+                                patch_grid, rename_legacy_head_keys,
+                                views_and_targets)
 from .ibot import iBOT
 
 
@@ -82,13 +83,9 @@ class iBOTEquiRecon(iBOT):
     def __init__(self, backbone: dict, neck: dict, loss: dict, head: dict,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        if not isinstance(head, dict) or 'd_equi' not in head:
-            raise ValueError("iBOTEquiRecon needs head=dict(type="
-                             "'EquiReconHead', d_equi=..., ...), got "
-                             f'{head!r}')
         # read by _ibot_loss_config, which iBOT.__init__ calls once the neck
         # is built (a plain attribute: nn.Module allows it before __init__)
-        self._d_equi_of_config = head['d_equi']
+        self._d_equi_of_config = config_d_equi(head, type(self).__name__)
         super().__init__(backbone=backbone, neck=neck, loss=loss,
                          data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)

@@ -23,8 +23,9 @@ from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..utils.equi_recon import (build_equi_recon_head, patch_grid,
-                                rename_legacy_head_keys, views_and_targets)
+from ..utils.equi_recon import (build_equi_recon_head, config_d_equi,
+                                patch_grid, rename_legacy_head_keys,
+                                views_and_targets)
 
 
 @MODELS.register_module()
@@ -60,11 +61,8 @@ class VICRegEquiRecon(BaseSelfSupervisor):
         super().__init__(backbone=backbone, neck=projector,
                          data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
-        if not isinstance(head, dict) or 'd_equi' not in head:
-            raise ValueError("VICRegEquiRecon needs head=dict(type="
-                             "'EquiReconHead', d_equi=..., ...), got "
-                             f'{head!r}')
-        embed, d_equi = self.neck.out_channels, head['d_equi']
+        embed = self.neck.out_channels
+        d_equi = config_d_equi(head, type(self).__name__)
         if not 0 <= d_equi < embed:
             raise ValueError(f'd_equi={d_equi} must be in [0, {embed})')
         self.k_inv = embed - d_equi

@@ -42,6 +42,15 @@ def equi_recon_preprocessor(data_preprocessor: nn.Module,
     return pre
 
 
+def config_d_equi(head: dict, owner: str) -> int:
+    """``d_equi`` of a head config (the algorithms size their loss or
+    expander with it before the head is built)."""
+    if not isinstance(head, dict) or 'd_equi' not in head:
+        raise ValueError(f"{owner} needs head=dict(type='EquiReconHead', "
+                         f'd_equi=..., ...), got {head!r}')
+    return head['d_equi']
+
+
 def build_equi_recon_head(head: dict, data_preprocessor: nn.Module,
                           owner: str) -> nn.Module:
     """Build the head config ``head`` with ``num_intermediate`` and

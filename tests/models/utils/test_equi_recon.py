@@ -74,3 +74,9 @@ def test_rename_only_touches_the_old_head_parts_and_refuses_mixtures():
     mixed = {'decoders.0.w': t, 'head.decoders.0.w': t}
     with pytest.raises(KeyError, match='mixes two layouts'):
         rename_legacy_head_keys(torch.nn.Module(), mixed, '')
+
+
+@pytest.mark.parametrize('build', [ibot_test.build, vicreg_test.build])
+def test_a_head_without_d_equi_is_an_error(build):
+    with pytest.raises(ValueError, match=r"EquiRecon needs head=dict\("):
+        build(head=dict(type='EquiReconHead'))
