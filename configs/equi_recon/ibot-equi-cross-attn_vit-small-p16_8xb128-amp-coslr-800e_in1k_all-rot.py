@@ -4,5 +4,5 @@
 # from view 2), then decodes. Targets = intermediate rotations.
 _base_ = ['./ibot-equi_vit-small-p16_8xb128-amp-coslr-800e_in1k_all-rot.py']
 
-model = dict(
-    decoder=dict(_delete_=True, type='CrossAttnReconDecoder', patch_size=16))
+model = dict(head=dict(
+    decoder=dict(_delete_=True, type='CrossAttnReconDecoder', patch_size=16)))

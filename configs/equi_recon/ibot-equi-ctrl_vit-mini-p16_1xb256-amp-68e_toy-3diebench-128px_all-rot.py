@@ -5,8 +5,7 @@
 # demo's ibot-equi-ctrl_vit-tiny-p16_1xb64-6e_toy-3diebench-64px_all-rot.py.
 _base_ = ['./ibot-equi_vit-mini-p16_1xb256-amp-68e_toy-3diebench-128px_all-rot.py']
 
-model = dict(d_equi=0, neck=dict(out_channels=768),
-             loss=dict(out_dim=768, patch_out_dim=768))
+model = dict(head=dict(d_equi=0), neck=dict(out_channels=768))
 custom_hooks = [
     dict(type='EpochSeedHook'),
     {{_base_.teacher_hook}},

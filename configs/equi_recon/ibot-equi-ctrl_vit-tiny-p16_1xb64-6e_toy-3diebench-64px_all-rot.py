@@ -7,8 +7,7 @@
 # 64 z_equi outputs, the decoders and L_recon: the one change under test.
 _base_ = ['./ibot-equi_vit-tiny-p16_1xb64-6e_toy-3diebench-64px_all-rot.py']
 
-model = dict(d_equi=0, neck=dict(out_channels=192),
-             loss=dict(out_dim=192, patch_out_dim=192))
+model = dict(head=dict(d_equi=0), neck=dict(out_channels=192))
 custom_hooks = [
     dict(type='EpochSeedHook'),
     {{_base_.teacher_hook}},

@@ -4,4 +4,5 @@
 # recipe are not published: see mmequi/models/utils/easy_rescue.py.
 _base_ = ['./ibot-equi_vit-small-p16_8xb128-amp-coslr-800e_in1k_all-rot.py']
 
-model = dict(topk=dict(type='EasySampleRescue', ratio=0.25, loss_weight=0.5))
+model = dict(head=dict(
+    topk=dict(type='EasySampleRescue', ratio=0.25, loss_weight=0.5)))

@@ -30,10 +30,8 @@ model = dict(
                   img_size=img_size, drop_path_rate=0.1),
     neck=dict(in_channels=192, hidden_channels=512, bottleneck_channels=128,
               out_channels=k_out),
-    loss=dict(out_dim=k_out - d_equi, patch_out_dim=k_out - d_equi,
-              num_local=num_local),
-    d_equi=d_equi,
-    decoder=dict(channels=(16, 32, 32, 16)),
+    loss=dict(num_local=num_local),  # sizes: k_out - d_equi, derived
+    head=dict(d_equi=d_equi, decoder=dict(channels=(16, 32, 32, 16))),
     data_preprocessor=dict(
         _delete_=True,
         type='BatchMultiCropDataPreprocessor',

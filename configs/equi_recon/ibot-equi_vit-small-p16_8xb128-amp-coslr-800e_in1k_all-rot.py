@@ -16,13 +16,15 @@ model = dict(
         num_intermediate=num_intermediate,
         view_index=1,
         theta_source='device'),
-    # the iBOT losses see the first 8192 - d_equi dims
-    loss=dict(out_dim=8192 - d_equi, patch_out_dim=8192 - d_equi),
-    d_equi=d_equi,
-    num_intermediate=num_intermediate,
-    view_index=1,
-    decoder=dict(type='ReconDecoder', patch_size=16),
-    recon_loss=dict(type='ReconLoss', loss_weight=1.0),  # λ = 1
+    # the iBOT losses see the first 8192 - d_equi dims: derived from the
+    # neck and head.d_equi (None replaces the iBOT config's 8192)
+    loss=dict(out_dim=None, patch_out_dim=None),
+    # K and view_index: the data preprocessor's
+    head=dict(
+        type='EquiReconHead',
+        d_equi=d_equi,
+        decoder=dict(type='ReconDecoder', patch_size=16),
+        loss=dict(type='ReconLoss', loss_weight=1.0)),  # λ = 1
 )
 
 custom_hooks = [

@@ -21,12 +21,14 @@ model = dict(
         num_intermediate=num_intermediate,
         view_index=1,
         theta_source='device'),
-    loss=dict(out_dim=256 - d_equi, patch_out_dim=256 - d_equi),
-    d_equi=d_equi,
-    num_intermediate=num_intermediate,
-    view_index=1,
-    decoder=dict(type='ReconDecoder', patch_size=16, channels=(8, 16, 16, 8)),
-    recon_loss=dict(type='ReconLoss', loss_weight=1.0))
+    # out_dim / patch_out_dim: 256 - d_equi, derived (None replaces 256)
+    loss=dict(out_dim=None, patch_out_dim=None),
+    head=dict(
+        type='EquiReconHead',
+        d_equi=d_equi,
+        decoder=dict(type='ReconDecoder', patch_size=16,
+                     channels=(8, 16, 16, 8)),
+        loss=dict(type='ReconLoss', loss_weight=1.0)))
 custom_hooks = [
     dict(type='EpochSeedHook'),
     {{_base_.teacher_hook}},

@@ -14,11 +14,13 @@ model = dict(
         transform=dict(type='rotation'),
         num_intermediate=2,
         theta_source='device'),
-    loss=dict(out_dim=256 - d_equi, patch_out_dim=256 - d_equi),
-    d_equi=d_equi,
-    num_intermediate=2,
-    decoder=dict(type='ReconDecoder', patch_size=16),
-    recon_loss=dict(type='ReconLoss', loss_weight=1.0))
+    # out_dim / patch_out_dim: 256 - d_equi, derived (None replaces 256)
+    loss=dict(out_dim=None, patch_out_dim=None),
+    head=dict(
+        type='EquiReconHead',
+        d_equi=d_equi,
+        decoder=dict(type='ReconDecoder', patch_size=16),
+        loss=dict(type='ReconLoss', loss_weight=1.0)))
 custom_hooks = [
     dict(type='EpochSeedHook'),
     dict(type='DistillationTeacherHook', momentum=0.996, end_momentum=1.0,

@@ -5,4 +5,4 @@
 # views and g_θ on the second view.
 _base_ = ['./vicreg-equi_vit-mini-p16_1xb256-amp-68e_toy-3diebench-128px_all-rot.py']
 
-model = dict(d_equi=0, projector=dict(out_channels=128))
+model = dict(head=dict(d_equi=0), projector=dict(out_channels=128))

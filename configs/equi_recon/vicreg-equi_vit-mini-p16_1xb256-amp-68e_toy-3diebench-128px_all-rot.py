@@ -32,11 +32,11 @@ model = dict(
                             num_heads=3, feedforward_channels=768),
                   img_size=img_size, drop_path_rate=0.1),
     projector=dict(in_channels=192, hidden_channels=1024, out_channels=embed),
-    expander=dict(in_channels=embed - d_equi, hidden_channels=1024,
-                  out_channels=1024, norm_cfg=dict(type='BN1d')),
-    d_equi=d_equi,
-    decoder=dict(type='ReconDecoder', patch_size=16,
-                 channels=(16, 32, 32, 16)))
+    expander=dict(hidden_channels=1024, out_channels=1024,
+                  norm_cfg=dict(type='BN1d')),  # in: embed - d_equi
+    head=dict(d_equi=d_equi,
+              decoder=dict(type='ReconDecoder', patch_size=16,
+                           channels=(16, 32, 32, 16))))
 train_dataloader = {{_base_.toy128_gpu_train_dataloader}}
 
 max_epochs = 68

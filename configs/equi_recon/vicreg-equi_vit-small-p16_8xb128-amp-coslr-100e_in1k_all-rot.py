@@ -29,17 +29,18 @@ model = dict(
         type='MLPNeck', in_channels=384, hidden_channels=2048,
         out_channels=512, num_layers=2, norm_cfg=dict(type='LN'),
         act='GELU'),
-    expander=dict(
-        type='MLPNeck', in_channels=512 - d_equi, hidden_channels=2048,
+    expander=dict(  # in_channels: 512 - d_equi, derived
+        type='MLPNeck', hidden_channels=2048,
         out_channels=2048, num_layers=3, norm_cfg=dict(type='SyncBN'),
         act='ReLU'),
     loss=dict(type='VICRegLoss', sim_coeff=25.0, std_coeff=25.0,
               cov_coeff=1.0),
-    d_equi=d_equi,
-    num_intermediate=num_intermediate,
-    view_index=1,
-    decoder=dict(type='ReconDecoder', patch_size=16),
-    recon_loss=dict(type='ReconLoss', loss_weight=1.0),
+    # K and view_index: the data preprocessor's
+    head=dict(
+        type='EquiReconHead',
+        d_equi=d_equi,
+        decoder=dict(type='ReconDecoder', patch_size=16),
+        loss=dict(type='ReconLoss', loss_weight=1.0)),
 )
 
 data_root = 'data/imagenet/'

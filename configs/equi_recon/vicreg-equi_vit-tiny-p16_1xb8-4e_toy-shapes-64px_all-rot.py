@@ -11,9 +11,9 @@ model = dict(
                   feedforward_channels=128),
         img_size=64),
     projector=dict(in_channels=64, hidden_channels=128, out_channels=64),
-    expander=dict(in_channels=64 - d_equi, hidden_channels=128,
+    expander=dict(hidden_channels=128,  # in_channels: 64 - d_equi
                   out_channels=128),
-    d_equi=d_equi)
+    head=dict(d_equi=d_equi))
 
 data_root = 'data/toy_shapes_64'
 train_pipeline = [

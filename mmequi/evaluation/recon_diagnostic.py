@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from mmengine.model import is_model_wrapper
 
+from ..models.heads.equi_recon_head import find_equi_recon_head
 from ..utils.rng import preserved_rng
 
 __all__ = ['recon_diagnostic', 'BASELINES']
@@ -57,7 +58,7 @@ def recon_diagnostic(model, batches: Iterable[dict], seed: int = 0,
     Args:
         model: an :class:`~mmequi.models.iBOTEquiRecon` or
             :class:`~mmequi.models.VICRegEquiRecon` (or a wrapper of one)
-            with ``d_equi > 0`` and an
+            whose ``head`` has ``d_equi > 0``, with an
             :class:`~mmequi.models.data_preprocessors.EquiReconDataPreprocessor`.
         batches: collated batches of its training pipeline (held-out data),
             e.g. a dataloader.
@@ -73,7 +74,7 @@ def recon_diagnostic(model, batches: Iterable[dict], seed: int = 0,
     """
     if is_model_wrapper(model):
         model = model.module
-    if not getattr(model, 'd_equi', 0) or not hasattr(model, 'decode_equi'):
+    if find_equi_recon_head(model) is None:
         raise TypeError(f'{type(model).__name__} has no reconstruction '
                         'decoders (an equi-recon model with d_equi > 0 is '
                         'needed)')
@@ -81,7 +82,7 @@ def recon_diagnostic(model, batches: Iterable[dict], seed: int = 0,
     # BatchMultiCropDataPreprocessor makes the views on the device first
     expand = getattr(pre, 'expand', None)
     pre = getattr(pre, 'inner', pre)
-    vi = model.view_index
+    vi = pre.view_index
     sums = {name: 0.0 for name in BASELINES if name != 'mean_image'}
     t_sum = t_sq = None  # per-pixel sums of the targets (K, 3, H, W)
     n, grid = 0, None

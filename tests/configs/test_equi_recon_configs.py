@@ -79,10 +79,10 @@ def test_small_config_trains_one_step(path):
     wrapper = build_optim_wrapper(model, full_precision(cfg.optim_wrapper))
     MessageHub.get_current_instance().update_info('epoch', 1)
     w = [p for p in model.parameters() if p.requires_grad]
-    control = cfg.model.d_equi == 0  # a control arm: no reconstruction
+    control = cfg.model.head.d_equi == 0  # a control arm: no reconstruction
     assert control == ('-ctrl_' in osp.basename(path))
     if not control:
-        dec_before = next(model.decoders.parameters()).detach().clone()
+        dec_before = next(model.head.decoders.parameters()).detach().clone()
     log_vars = model.train_step(data, wrapper)
     assert ('loss_recon' in log_vars) != control
     assert ('loss_topk' in log_vars) == ('topk' in path)
@@ -91,10 +91,10 @@ def test_small_config_trains_one_step(path):
     assert all(math.isfinite(float(v)) for k, v in log_vars.items()
                if 'loss' in k)
     if control:
-        assert not hasattr(model, 'decoders')
+        assert not hasattr(model.head, 'decoders')
     else:
         assert not torch.equal(dec_before,
-                               next(model.decoders.parameters()).detach())
+                               next(model.head.decoders.parameters()).detach())
     assert len(w) > 0
     # θ is recorded per sample by the preprocessor, within the ranges
     out = model.data_preprocessor(copy.deepcopy(data), True)
@@ -115,9 +115,10 @@ def test_large_config_builds_with_vit_l_shapes(path):
     bb = model.backbone
     assert (bb.embed_dims, bb.num_layers, bb.layers[0].attn.num_heads) == (
         1024, 24, 16)
-    assert len(model.decoders) == cfg.model.num_intermediate == 2
-    first = model.decoders[0].linear if hasattr(
-        model.decoders[0], 'linear') else None
+    pre = cfg.model.data_preprocessor
+    assert len(model.head.decoders) == pre.num_intermediate == 2
+    first = model.head.decoders[0].linear if hasattr(
+        model.head.decoders[0], 'linear') else None
     if 'ibot' in osp.basename(path):
         assert model.neck.mlp[0].in_features == 1024
         assert model.k_cls_inv == 8192 - 2048
@@ -126,5 +127,5 @@ def test_large_config_builds_with_vit_l_shapes(path):
         assert model.neck.layers[0].in_features == 1024
         assert model.k_inv == 512 - 256
     if first is not None:
-        assert first.in_features == 2 * model.d_equi
+        assert first.in_features == 2 * model.head.d_equi
     assert cfg.train_dataloader.batch_size * 32 == 1024

@@ -89,15 +89,17 @@ def test_demo_arms_differ_only_by_the_reconstruction():
     ctrl, ours = Config.fromfile(DEMO_CTRL), Config.fromfile(DEMO_OURS)
     ibot = Config.fromfile(DEMO_IBOT)
     assert ours.model.type == ctrl.model.type == 'iBOTEquiRecon'
-    assert ctrl.model.d_equi == 0 and ours.model.d_equi == 64
+    assert ctrl.model.head.d_equi == 0 and ours.model.head.d_equi == 64
     for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler',
                 'train_cfg', 'randomness', 'default_hooks'):
         assert ibot[key] == ours[key] == ctrl[key], key
     m_ctrl, m_ours = ctrl.model.to_dict(), ours.model.to_dict()
-    m_ours['d_equi'] = 0
-    m_ours['neck']['out_channels'] -= ours.model.d_equi
+    m_ours['head']['d_equi'] = 0
+    m_ours['neck']['out_channels'] -= ours.model.head.d_equi
     assert m_ctrl == m_ours
-    assert ctrl.model.neck.out_channels == ours.model.loss.out_dim == 192
+    # the iBOT loss sizes are derived: the control's neck = ours' z_inv
+    assert ours.model.loss.out_dim is None
+    assert ctrl.model.neck.out_channels == 256 - 64 == 192
     hooks = [h for h in ours.custom_hooks
              if h.type != 'ReconVisualizationHook']
     assert hooks == ctrl.custom_hooks == ibot.custom_hooks

@@ -26,10 +26,11 @@ TARGET = 'model.data_preprocessor.transform.type='
     (IBOT, [TARGET + 'color']),
     (IBOT, [TARGET + 'blur']),
     (IBOT, [TARGET + 'translation']),
-    (IBOT, [TARGET + 'se2', 'model.decoder.type=CrossAttnReconDecoder',
-            'model.decoder.embed_dims=32', 'model.decoder.num_heads=2',
-            'model.topk.type=EasySampleRescue']),
-    (VICREG, [TARGET + 'color', 'model.topk.type=EasySampleRescue']),
+    (IBOT, [TARGET + 'se2', 'model.head.decoder.type=CrossAttnReconDecoder',
+            'model.head.decoder.embed_dims=32',
+            'model.head.decoder.num_heads=2',
+            'model.head.topk.type=EasySampleRescue']),
+    (VICREG, [TARGET + 'color', 'model.head.topk.type=EasySampleRescue']),
 ], ids=['ibot-rot', 'ibot-color', 'ibot-blur', 'ibot-trans',
         'ibot-se2-crossattn-topk', 'vicreg-color-topk'])
 def test_variant_trains(toy_shapes_64, tmp_path, config, extra):

@@ -297,11 +297,12 @@ def pretrain(name: str, config: str, seed: int, args, work_dir: str,
     with open(last) as f:
         ckpt = f.read().strip()
     collapse = runner.message_hub.get_info('collapse_monitor')
+    from mmequi.models.heads import find_equi_recon_head
     recon = None
     model = runner.model
     if is_model_wrapper(model):
         model = model.module
-    if args.recon_batches and getattr(model, 'd_equi', 0):
+    if args.recon_batches and find_equi_recon_head(model) is not None:
         recon = reconstruction(runner, cfg, seed, args.recon_batches,
                                recon_png)
     return ckpt, collapse, recon

@@ -22,6 +22,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
+from ...models.heads.equi_recon_head import find_equi_recon_head
 from ...utils.rng import preserved_rng
 
 
@@ -61,7 +62,7 @@ class ReconVisualizationHook(Hook):
         from torchvision.utils import make_grid
         if is_model_wrapper(model):
             model = model.module
-        if not getattr(model, 'd_equi', 0):
+        if find_equi_recon_head(model) is None:
             return None
         n = self.num_samples
         inputs = data_batch['inputs']
@@ -81,7 +82,7 @@ class ReconVisualizationHook(Hook):
             recon = model.reconstruct(data['inputs'], data['data_samples'])
         finally:
             model.train(was_training)
-        u01 = pre.to_unit(batch['inputs'][model.view_index])
+        u01 = pre.to_unit(batch['inputs'][pre.view_index])
         theta = torch.stack([torch.as_tensor(ds.equi_theta) for ds in
                              data['data_samples']]).to(u01.device).float()
         v2, targets = pre.make_targets(u01, theta)  # [0, 1]

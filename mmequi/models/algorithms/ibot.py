@@ -61,7 +61,7 @@ class iBOT(BaseSelfSupervisor):
             dict(backbone=MODELS.build(teacher_backbone),
                  neck=MODELS.build(copy.deepcopy(neck))))
         self.teacher.requires_grad_(False)
-        self.ibot_loss = MODELS.build(loss)
+        self.ibot_loss = MODELS.build(self._ibot_loss_config(loss))
         self.num_global = self.ibot_loss.num_global
         self.num_local = self.ibot_loss.num_local
         # set every epoch by DistillationTeacherHook
@@ -69,6 +69,11 @@ class iBOT(BaseSelfSupervisor):
         self.teacher_patch_temp: Optional[float] = None
         self._pairs: Optional[Tuple[List[torch.Tensor],
                                     List[torch.Tensor]]] = None
+
+    def _ibot_loss_config(self, loss: dict) -> dict:
+        """The loss config to build, called once the neck is built; iBOT
+        uses it as given (subclasses derive sizes from ``self.neck``)."""
+        return loss
 
     # ------------------------------------------------------------- teacher
     def init_weights(self) -> None:

@@ -16,15 +16,16 @@ with the views and targets of :class:`EquiReconDataPreprocessor`
 VICReg on the [CLS] embedding.
 """
 import copy
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from .ibot_equi_recon import (build_decoders, decode, patch_grid,
-                              views_and_targets)
+from ..utils.equi_recon import (build_equi_recon_head, config_d_equi,
+                                patch_grid, rename_legacy_head_keys,
+                                views_and_targets)
 
 
 @MODELS.register_module()
@@ -33,20 +34,23 @@ class VICRegEquiRecon(BaseSelfSupervisor):
         backbone: a ``VisionTransformer`` config; it is built with
             ``out_type='raw'`` (all tokens of the last layer).
         projector: :class:`MLPNeck` config, tokens -> ``embed_dims``.
-        expander: :class:`MLPNeck` config for the VICReg loss
-            (``in_channels`` = ``embed_dims - d_equi``).
+        expander: :class:`MLPNeck` config for the VICReg loss;
+            ``in_channels`` (= ``embed_dims - head.d_equi``) is derived where
+            absent and must equal it where given.
         loss: :class:`VICRegLoss` config.
-        d_equi: equivariant part of the embedding (256 of 512: even split).
-        num_intermediate, decoder, recon_loss, topk, view_index: as
-            :class:`iBOTEquiRecon`.
+        head: :class:`~mmequi.models.heads.EquiReconHead` config
+            (``d_equi``: equivariant part of the embedding, 256 of 512 for
+            the even split; ``decoder``, ``loss``, ``topk``); K and
+            ``view_index`` come from the data preprocessor.
+        data_preprocessor: an ``EquiReconDataPreprocessor`` config (or a
+            ``BatchMultiCropDataPreprocessor`` around one).
+
+    Checkpoints from before the head (``decoders.*``, ...) load: their keys
+    are renamed to ``head.*`` (:func:`rename_legacy_head_keys`).
     """
 
     def __init__(self, backbone: dict, projector: dict, expander: dict,
-                 loss: dict = dict(type='VICRegLoss'), d_equi: int = 256,
-                 num_intermediate: int = 2,
-                 decoder: dict = dict(type='ReconDecoder'),
-                 recon_loss: dict = dict(type='ReconLoss', loss_weight=1.0),
-                 topk: Optional[dict] = None, view_index: int = 1,
+                 head: dict, loss: dict = dict(type='VICRegLoss'),
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         backbone = copy.deepcopy(backbone)
@@ -58,24 +62,26 @@ class VICRegEquiRecon(BaseSelfSupervisor):
                          data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         embed = self.neck.out_channels
+        d_equi = config_d_equi(head, type(self).__name__)
         if not 0 <= d_equi < embed:
             raise ValueError(f'd_equi={d_equi} must be in [0, {embed})')
-        self.expander = MODELS.build(expander)
-        first = self.expander.layers[0]
-        if first.in_features != embed - d_equi:
+        self.k_inv = embed - d_equi
+        expander = dict(expander)
+        if expander.get('in_channels') is None:
+            expander['in_channels'] = self.k_inv
+        elif expander['in_channels'] != self.k_inv:
             raise ValueError(
-                f'expander.in_channels={first.in_features} but the '
-                f'invariant part has {embed} - {d_equi} = {embed - d_equi} '
-                'dims')
+                f"expander.in_channels={expander['in_channels']} but the "
+                f'invariant part has {embed} - {d_equi} = {self.k_inv} '
+                'dims (leave it out: it is derived)')
+        # built in the order of the layout before the head (expander, loss,
+        # decoders): the same initial weights for a seed, and the optimizer
+        # state of old checkpoints keeps its parameter order
+        self.expander = MODELS.build(expander)
         self.vicreg_loss = MODELS.build(loss)
-        self.d_equi, self.k_inv = d_equi, embed - d_equi
-        self.num_intermediate, self.view_index = num_intermediate, view_index
-        if view_index not in (0, 1):
-            raise ValueError(f'view_index={view_index} must be 0 or 1')
-        if d_equi:
-            self.decoders = build_decoders(decoder, d_equi, num_intermediate)
-            self.recon_loss = MODELS.build(recon_loss)
-        self.topk = MODELS.build(topk) if topk else None
+        self.head = build_equi_recon_head(head, self.data_preprocessor,
+                                          type(self).__name__)
+        self.register_load_state_dict_pre_hook(rename_legacy_head_keys)
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """All tokens (B, 1 + N, C) of the backbone."""
@@ -84,17 +90,12 @@ class VICRegEquiRecon(BaseSelfSupervisor):
     def _embed(self, images: torch.Tensor) -> torch.Tensor:
         return self.neck(self.extract_feat(images))  # (n, 1+N, embed)
 
-    def _decode(self, e: torch.Tensor, views) -> List[torch.Tensor]:
-        """K images from the equivariant patch embeddings e[..., k_inv:] of
-        the two views, e: (2, B, 1+N, embed)."""
-        return decode(self.decoders, e[:, :, 1:, self.k_inv:],
-                      patch_grid(self.backbone, views[0]), self.view_index)
-
     @torch.no_grad()
-    def equi_features(self, inputs, data_samples: List[DataSample]):
+    def equi_features(self, inputs, data_samples: List[DataSample]
+                      ) -> Tuple[torch.Tensor, Tuple[int, int]]:
         """``(e_equi, hw)``: the equivariant patch embeddings of the two
         views, (2, B, N, d_equi) in view order, and the token grid."""
-        if not self.d_equi:
+        if not self.head.d_equi:
             raise RuntimeError('d_equi=0: the model has no decoders')
         views = inputs['views']
         e = self._embed(torch.cat(views)).unflatten(0, (2, views[0].shape[0]))
@@ -103,18 +104,19 @@ class VICRegEquiRecon(BaseSelfSupervisor):
     @torch.no_grad()
     def decode_equi(self, z_equi: torch.Tensor, hw) -> List[torch.Tensor]:
         """K reconstructions (B, 3, H, W) from ``z_equi`` (2, B, N, d)."""
-        return decode(self.decoders, z_equi, hw, self.view_index)
+        return self.head.decode(z_equi, hw)
 
     @torch.no_grad()
-    def reconstruct(self, inputs, data_samples: List[DataSample]):
+    def reconstruct(self, inputs, data_samples: List[DataSample]
+                    ) -> List[torch.Tensor]:
         """For visualisation: the K reconstructions (B, 3, H, W)."""
-        if not self.d_equi:
+        if not self.head.d_equi:
             return []
         return self.decode_equi(*self.equi_features(inputs, data_samples))
 
     def loss(self, inputs, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
-        views, targets = views_and_targets(inputs, self.num_intermediate,
+        views, targets = views_and_targets(inputs, self.head.num_intermediate,
                                            type(self).__name__)
         if len(views) != 2:
             raise ValueError(f'VICRegEquiRecon uses 2 views, got '
@@ -123,16 +125,15 @@ class VICRegEquiRecon(BaseSelfSupervisor):
         e = self._embed(torch.cat(views)).unflatten(0, (2, B))
         z = self.expander(e[:, :, 0, :self.k_inv])  # (2, B, D_exp)
         losses = self.vicreg_loss(z[0], z[1])
-        if self.d_equi:
-            preds = self._decode(e, views)
-            losses['loss_recon'] = self.recon_loss(preds, targets)
-        if self.topk is not None:
+        if self.head.d_equi:
+            losses.update(self.head.loss(e[:, :, 1:, self.k_inv:],
+                                         patch_grid(self.backbone, views[0]),
+                                         targets))
+        if self.head.topk is not None:
+            # strong views' [CLS] -> the other view's (detached) embedding
             inv = e[:, :, 0, :self.k_inv]  # (2, B, k_inv)
-            idx = self.topk.select(inv[0].detach(), inv[1].detach())
-            strong = self.topk.augment(
-                torch.stack(views)[:, idx].flatten(0, 1),
-                self.data_preprocessor)  # (2k, 3, H, W)
-            out = self._embed(strong)[:, 0, :self.k_inv]
-            target = inv[:, idx].flip(0).flatten(0, 1)  # other view
-            losses['loss_topk'] = self.topk.loss(out, target)
+            losses['loss_topk'] = self.head.rescue_loss(
+                inv, torch.stack(views), inv,
+                lambda x: self._embed(x)[:, 0, :self.k_inv],
+                self.data_preprocessor)
         return losses

@@ -60,8 +60,11 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
             :class:`ParamTransform`.
         num_intermediate: ``K >= 1``, the number of intermediate targets.
             Defaults to 2.
-        view_index: index of the view ``u`` that gets ``g_theta``. Defaults
-            to 1 (the second global view).
+        view_index: index of the view ``u`` that gets ``g_theta``, 0 or 1
+            (one of the two global views). Defaults to 1 (the second).
+            The models (``iBOTEquiRecon``, ``VICRegEquiRecon``) read
+            ``view_index`` and ``num_intermediate`` from here: a config
+            sets them only on the preprocessor.
         theta_source: ``'data'`` (read ``equi_theta`` from the data samples;
             an error if missing) or ``'device'`` (draw it here and store it
             in the data samples).
@@ -105,6 +108,11 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
         if isinstance(view_index, bool) or not isinstance(
                 view_index, (int, np.integer)):
             raise TypeError(f'view_index must be an int, got {view_index!r}')
+        if view_index not in (0, 1):
+            raise ValueError(
+                f'view_index={view_index}: g_theta goes on one of the two '
+                'global views, views[0] or views[1] (the models read '
+                'view_index and num_intermediate from here)')
         if theta_source not in ('data', 'device'):
             raise ValueError(f"theta_source={theta_source!r}: choose 'data' "
                              "or 'device'")
@@ -225,7 +233,7 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
             inputs = [inputs]
         views: List[torch.Tensor] = list(inputs)
         num_views = len(views)
-        if not -num_views <= self.view_index < num_views:
+        if not self.view_index < num_views:
             raise IndexError(f'view_index={self.view_index} but the batch '
                              f'has {num_views} view(s)')
         views = [self.to_unit(v) for v in views]

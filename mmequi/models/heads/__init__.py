@@ -10,3 +10,7 @@ __all__ += ['HypernetPredictor']
 from .homography_head import HomographyHead  # noqa: E402
 
 __all__ += ['HomographyHead']
+
+from .equi_recon_head import EquiReconHead, find_equi_recon_head  # noqa: E402
+
+__all__ += ['EquiReconHead', 'find_equi_recon_head']

@@ -84,7 +84,13 @@ class CrossAttnReconDecoder(BaseModule):
         init_cfg: mmengine init config (replaces the default init:
             Xavier-uniform linears, zero biases, unit LayerNorms; the
             internal ReconDecoder keeps its own init).
+
+    Input: ``forward(z1, z2, hw)``, the two views' features separately
+    (``input_mode = 'pair'``, read by
+    :class:`~mmequi.models.heads.EquiReconHead`).
     """
+
+    input_mode = 'pair'  # forward(z1, z2, hw): in_channels = d per view
 
     def __init__(self,
                  in_channels: int,

@@ -75,6 +75,10 @@ class ReconDecoder(BaseModule):
     """Patch tokens -> image: one linear layer and ``len(channels)`` 3x3
     convolutions (see the module docstring for the design and its cost).
 
+    Input: ``forward(tokens, hw)`` with the per-token concatenation of the
+    two views' features (``input_mode = 'concat'``, read by
+    :class:`~mmequi.models.heads.EquiReconHead`).
+
     Args:
         in_channels: token width C_in (2 * d_equi when decoding the
             concatenated features of two views).
@@ -92,6 +96,8 @@ class ReconDecoder(BaseModule):
             initialisation (trunc-normal(0.02) linear, Kaiming convs, zero
             biases).
     """
+
+    input_mode = 'concat'  # forward([z1 ; z2], hw): in_channels = 2 * d
 
     def __init__(self,
                  in_channels: int,

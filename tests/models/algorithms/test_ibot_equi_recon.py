@@ -28,8 +28,12 @@ def build(d_equi=D_EQUI, **kw):
                   bottleneck_channels=16, out_channels=K_OUT),
         loss=dict(type='iBOTLoss', out_dim=K_OUT - d_equi,
                   patch_out_dim=K_OUT - d_equi, num_local=L),
-        d_equi=d_equi, num_intermediate=2,
-        decoder=dict(type='ReconDecoder', patch_size=8, channels=(8, 8, 8, 8)))
+        head=dict(type='EquiReconHead', d_equi=d_equi,
+                  decoder=dict(type='ReconDecoder', patch_size=8,
+                               channels=(8, 8, 8, 8))))
+    for key in ('decoder', 'topk'):  # head keys
+        if key in kw:
+            cfg['head'][key] = kw.pop(key)
     cfg.update(kw)
     model = MODELS.build(cfg)
     model.init_weights()
@@ -89,7 +93,7 @@ def test_decoder_input_is_the_equi_split_of_both_views():
     model = build()
     data = model.data_preprocessor(raw_batch(), True)
     seen = []
-    model.decoders[0].register_forward_hook(
+    model.head.decoders[0].register_forward_hook(
         lambda m, a, out: seen.append(a[0].detach()))
     model(**data, mode='loss')
     views = data['inputs']['views']
@@ -170,14 +174,14 @@ def test_topk_targets_are_the_other_views_teacher_outputs(monkeypatch):
     model = build(topk=dict(type='EasySampleRescue', ratio=0.34))
     data = model.data_preprocessor(raw_batch(), True)
     seen = {}
-    real_loss = model.topk.loss
+    real_loss = model.head.topk.loss
 
     def spy(out, target):
         seen['out'], seen['target'] = out, target
         return real_loss(out, target)
 
-    monkeypatch.setattr(model.topk, 'loss', spy)
-    monkeypatch.setattr(model.topk, 'augment', lambda x, pre: x)
+    monkeypatch.setattr(model.head.topk, 'loss', spy)
+    monkeypatch.setattr(model.head.topk, 'augment', lambda x, pre: x)
     torch.manual_seed(0)
     model(**data, mode='loss')
     views = data['inputs']['views']
@@ -208,10 +212,13 @@ def test_configuration_errors():
                                    patch_out_dim=1, num_local=L))
     with pytest.raises(ValueError, match='in_channels=10'):
         build(decoder=dict(type='ReconDecoder', in_channels=10))
-    model = build(num_intermediate=3)
+    # K comes from the preprocessor; a head config that disagrees is an error
+    with pytest.raises(ValueError, match='head.num_intermediate=3.*'
+                       'num_intermediate=2'):
+        build(head=dict(type='EquiReconHead', d_equi=D_EQUI,
+                        num_intermediate=3))
+    model = build()
     data = model.data_preprocessor(raw_batch(), True)
-    with pytest.raises(ValueError, match='num_intermediate=3'):
-        model(**data, mode='loss')
     with pytest.raises(TypeError, match='EquiReconDataPreprocessor'):
         model(inputs=data['inputs']['views'],
               data_samples=data['data_samples'], mode='loss')
@@ -231,3 +238,33 @@ def test_learns_to_reconstruct_on_a_fixed_batch():
         loss.backward()
         opt.step()
     assert float(loss) < 0.6 * first, (first, float(loss))
+
+
+@pytest.mark.parametrize('given', ['absent', None])
+def test_loss_sizes_are_derived_from_the_neck(given):
+    loss = dict(type='iBOTLoss', num_local=L)
+    if given is None:
+        loss.update(out_dim=None, patch_out_dim=None)
+    model = build(loss=loss)
+    assert (model.ibot_loss.out_dim, model.ibot_loss.patch_out_dim) == (
+        K_OUT - D_EQUI, K_OUT - D_EQUI)
+    assert model.ibot_loss.center.shape == (1, K_OUT - D_EQUI)
+    assert model.ibot_loss.center2.shape == (1, 1, K_OUT - D_EQUI)
+    with pytest.raises(ValueError, match=r'loss.patch_out_dim=64 but .*'
+                       r'64 - 16 = 48'):
+        build(loss=dict(type='iBOTLoss', patch_out_dim=64, num_local=L))
+
+
+def test_view_index_and_k_come_from_the_preprocessor():
+    model = build(data_preprocessor=dict(PRE, view_index=0,
+                                         num_intermediate=3))
+    assert (model.head.view_index, model.head.num_intermediate) == (0, 3)
+    assert len(model.head.decoders) == 3
+    data = model.data_preprocessor(raw_batch(), True)
+    assert set(loss_terms(model(**data, mode='loss'))) >= {'loss_recon'}
+    with pytest.raises(ValueError, match='head.view_index=1 but the data '
+                       'preprocessor has view_index=0'):
+        build(data_preprocessor=dict(PRE, view_index=0),
+              head=dict(type='EquiReconHead', d_equi=D_EQUI, view_index=1))
+    with pytest.raises(TypeError, match='EquiReconDataPreprocessor'):
+        build(data_preprocessor=dict(type='SelfSupDataPreprocessor'))

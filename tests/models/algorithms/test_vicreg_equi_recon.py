@@ -29,8 +29,11 @@ def build(d_equi=8, **kw):
         expander=dict(type='MLPNeck', in_channels=16 - d_equi,
                       hidden_channels=32, out_channels=32, num_layers=3,
                       norm_cfg=dict(type='BN1d')),
-        d_equi=d_equi,
-        decoder=dict(type='ReconDecoder', patch_size=8, channels=(8, 8, 8, 8)))
+        head=dict(type='EquiReconHead', d_equi=d_equi,
+                  decoder=dict(type='ReconDecoder', patch_size=8,
+                               channels=(8, 8, 8, 8))))
+    if 'topk' in kw:  # a head key
+        cfg['head']['topk'] = kw.pop('topk')
     cfg.update(kw)
     model = MODELS.build(cfg)
     model.init_weights()
@@ -81,3 +84,17 @@ def test_topk_and_errors():
     data = model.data_preprocessor(bad, True)
     with pytest.raises(ValueError, match='2 views'):
         model(**data, mode='loss')
+
+
+def test_expander_in_channels_and_head_settings_are_derived():
+    expander = dict(type='MLPNeck', hidden_channels=32, out_channels=32,
+                    num_layers=3, norm_cfg=dict(type='BN1d'))
+    model = build(d_equi=4, expander=expander)
+    assert model.expander.layers[0].in_features == 16 - 4 == model.k_inv
+    assert model.head.decoders[0].in_channels == 2 * 4
+    pre = model.data_preprocessor
+    assert (model.head.view_index, model.head.num_intermediate) == (
+        pre.view_index, pre.num_intermediate) == (1, 2)
+    with pytest.raises(ValueError, match=r'expander.in_channels=8 but .*'
+                       r'16 - 4 = 12'):
+        build(d_equi=4, expander=dict(expander, in_channels=8))

@@ -179,9 +179,13 @@ def test_errors():
     ok = [_ds(np.zeros(3, np.float32))]
     with pytest.raises(ValueError, match='equi_theta'):
         pre(dict(inputs=views, data_samples=ok))  # 1 sample for 2 images
-    with pytest.raises(IndexError, match='view_index'):
-        EquiReconDataPreprocessor(transform=dict(type='se2'), view_index=2)(
-            dict(inputs=views, data_samples=ok * 2))
+    for bad_index in (2, -1):  # g_θ goes on views[0] or views[1]
+        with pytest.raises(ValueError, match=f'view_index={bad_index}'):
+            EquiReconDataPreprocessor(transform=dict(type='se2'),
+                                      view_index=bad_index)
+    with pytest.raises(IndexError, match='view_index=1 but the batch has 1'):
+        EquiReconDataPreprocessor(transform=dict(type='se2'))(
+            dict(inputs=views[:1], data_samples=ok * 2))
     with pytest.raises(ValueError, match='num_intermediate'):
         EquiReconDataPreprocessor(num_intermediate=0)
     with pytest.raises(KeyError, match='rotation'):
