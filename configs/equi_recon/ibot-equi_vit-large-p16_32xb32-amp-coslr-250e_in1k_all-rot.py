@@ -7,8 +7,11 @@ _base_ = ['../_base_/models/ibot-equi_vit-large-p16.py',
           '../_base_/schedules/imagenet_bs1024_adamw-coslr-250e_ibot.py']
 
 train_dataloader = dict(batch_size=32)
-custom_hooks = [dict(type='EpochSeedHook'), {{_base_.ibot_teacher_hook}},
-                dict(type='CollapseMonitorHook'), {{_base_.recon_vis_hook}}]
+custom_hooks = [
+    dict(type='EpochSeedHook'), {{_base_.ibot_teacher_hook}},
+    dict(type='CollapseMonitorHook'),
+    dict(type='ReconVisualizationHook', interval=2000, num_samples=4),
+]
 vis_backends = [dict(type='LocalVisBackend'),
                 dict(type='TensorboardVisBackend')]
 visualizer = dict(vis_backends=vis_backends)

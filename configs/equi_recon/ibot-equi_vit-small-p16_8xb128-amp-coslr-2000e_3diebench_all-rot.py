@@ -11,8 +11,11 @@ _base_ = ['../_base_/models/ibot-equi_vit-small-p16.py',
           '../_base_/schedules/3diebench_bs1024_adamw-coslr-2000e_ibot.py']
 
 train_dataloader = {{_base_.die_ibot_train_dataloader}}
-custom_hooks = [dict(type='EpochSeedHook'), {{_base_.ibot_teacher_hook}},
-                dict(type='CollapseMonitorHook'), {{_base_.recon_vis_hook}}]
+custom_hooks = [
+    dict(type='EpochSeedHook'), {{_base_.ibot_teacher_hook}},
+    dict(type='CollapseMonitorHook'),
+    dict(type='ReconVisualizationHook', interval=2000, num_samples=4),
+]
 vis_backends = [dict(type='LocalVisBackend'),
                 dict(type='TensorboardVisBackend')]
 visualizer = dict(vis_backends=vis_backends)

@@ -39,8 +39,3 @@ model = dict(
     decoder=dict(type='ReconDecoder', patch_size=16),
     recon_loss=dict(type='ReconLoss', loss_weight=1.0),
 )
-# u | û_k | u_k grids of the reconstructions (own RNG: leaves the run
-# unchanged); a config adds it to its custom_hooks with
-#   {{_base_.recon_vis_hook}}
-recon_vis_hook = dict(type='ReconVisualizationHook', interval=2000,
-                      num_samples=4)
