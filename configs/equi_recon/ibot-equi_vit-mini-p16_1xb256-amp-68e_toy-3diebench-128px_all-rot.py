@@ -38,12 +38,9 @@ model = dict(
         multi_crop=dict(global_size=img_size, local_size=local_size,
                         num_local=num_local, global_scale=(0.25, 1.0),
                         local_scale=(0.05, 0.25)),
-        preprocessor=dict(
-            type='EquiReconDataPreprocessor',
-            mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-            to_rgb=False,  # InMemoryDataset holds RGB
-            transform=dict(type='rotation', max_angle=45.0),
-            num_intermediate=2, view_index=1, theta_source='device')))
+        # the method's preprocessor of the base config (InMemoryDataset
+        # holds RGB, as iBOTMultiCrop emits: to_rgb=False)
+        preprocessor={{_base_.model.data_preprocessor}}))
 train_dataloader = {{_base_.toy128_gpu_train_dataloader}}
 
 max_epochs = 68

@@ -1,34 +1,28 @@
 # The demo's iBOT + ours: configs/ibot/ibot_vit-tiny-p16_1xb64-6e_toy-3diebench-64px.py
-# (same ViT, data, schedule and seed) + the method with rotation targets:
+# (same ViT, data, schedule and seed) + the method of
+# configs/_base_/models/ibot-equi_vit-small-p16.py with rotation targets:
 # g_θ (φ ~ U(-45°, 45°)) on the second global view, K = 2 intermediate
 # targets, d_equi = 64 of the head's 256 outputs (the paper's 1/4),
 # λ = 1. The decoders are thinner than the ImageNet default
 # (channels 8/16/16/8 instead of 16/32/32/16) to keep the CPU demo short.
 # Its control arm (the same config with d_equi = 0, same views and g_θ):
 # ibot-equi-ctrl_vit-tiny-p16_1xb64-6e_toy-3diebench-64px_all-rot.py.
-_base_ = ['../ibot/ibot_vit-tiny-p16_1xb64-6e_toy-3diebench-64px.py']
+_base_ = ['../_base_/models/ibot-equi_vit-small-p16.py',
+          # its loader is replaced by the 3DIEBench one below
+          '../_base_/datasets/toy-shapes-64px_bs8_ibot.py',
+          '../_base_/datasets/three_die_bench.py',
+          '../_base_/models/toy_vit.py',
+          '../_base_/schedules/toy-3diebench_adamw-coslr-6e_ibot.py']
 
 d_equi = 64
-num_intermediate = 2
 model = dict(
-    type='iBOTEquiRecon',
-    data_preprocessor=dict(
-        type='EquiReconDataPreprocessor',
-        # the paper's ranges are each family's defaults, so the type alone
-        # switches the target: --cfg-options
-        #   model.data_preprocessor.transform.type=color|blur|translation|se2
-        transform=dict(type='rotation', max_angle=45.0),
-        num_intermediate=num_intermediate,
-        view_index=1,
-        theta_source='device'),
-    # out_dim / patch_out_dim: 256 - d_equi, derived (None replaces 256)
-    loss=dict(out_dim=None, patch_out_dim=None),
-    head=dict(
-        type='EquiReconHead',
-        d_equi=d_equi,
-        decoder=dict(type='ReconDecoder', patch_size=16,
-                     channels=(8, 16, 16, 8)),
-        loss=dict(type='ReconLoss', loss_weight=1.0)))
+    backbone=dict(arch={{_base_.toy_vit_arch_override}}, img_size=64),
+    neck=dict(in_channels={{_base_.toy_vit_dims}}, hidden_channels=128,
+              bottleneck_channels=32, out_channels=256),
+    # out_dim / patch_out_dim: 256 - d_equi, derived
+    loss=dict(num_local={{_base_.toy_die_num_local}}),
+    head=dict(d_equi=d_equi, decoder=dict(channels=(8, 16, 16, 8))))
+train_dataloader = {{_base_.toy_die_single_ibot_train_dataloader}}
 custom_hooks = [
     dict(type='EpochSeedHook'),
     {{_base_.teacher_hook}},

@@ -1,8 +1,15 @@
 # VICReg + ours, ViT-L/16, batch 32 x 32 (see the ViT-S config for the
 # recipe; the schedule is our choice, not published).
-_base_ = ['./vicreg-equi_vit-small-p16_8xb128-amp-coslr-100e_in1k_all-rot.py']
+_base_ = ['../_base_/models/vicreg-equi_vit-large-p16.py',
+          '../_base_/datasets/imagenet_bs128_vicreg.py',
+          '../_base_/schedules/imagenet_bs1024_adamw-coslr-100e_vicreg.py',
+          '../_base_/default_runtime.py']
 
-model = dict(
-    backbone=dict(arch='large'),  # 1024 dims / 24 layers / 16 heads
-    projector=dict(in_channels=1024))
 train_dataloader = dict(batch_size=32)
+custom_hooks = [
+    dict(type='EpochSeedHook'),
+    dict(type='ReconVisualizationHook', interval=2000, num_samples=4),
+]
+vis_backends = [dict(type='LocalVisBackend'),
+                dict(type='TensorboardVisBackend')]
+visualizer = dict(vis_backends=vis_backends)

@@ -23,11 +23,9 @@ model = dict(
         multi_crop=dict(global_size=img_size, num_local=0,
                         global_scale=(0.25, 1.0), blur_probs=(1.0, 0.1, 0.0),
                         solarize_probs=(0.0, 0.2, 0.0)),
-        preprocessor=dict(
-            type='EquiReconDataPreprocessor',
-            mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-            to_rgb=False, transform=dict(type='rotation', max_angle=45.0),
-            num_intermediate=2, view_index=1, theta_source='device')),
+        # the method's preprocessor of the base config (to_rgb=False:
+        # InMemoryDataset holds RGB)
+        preprocessor={{_base_.model.data_preprocessor}}),
     backbone=dict(arch=dict(_delete_=True, embed_dims=192, num_layers=6,
                             num_heads=3, feedforward_channels=768),
                   img_size=img_size, drop_path_rate=0.1),

@@ -1,5 +1,10 @@
 # A tiny VICReg + ours for tests and smoke runs on generated 64 px images.
-_base_ = ['./vicreg-equi_vit-small-p16_8xb128-amp-coslr-100e_in1k_all-rot.py']
+# The model of vicreg-equi_vit-small-p16_8xb128-amp-coslr-100e_in1k_all-rot.py
+# scaled down to a 2-layer ViT on 64 px views.
+_base_ = ['../_base_/models/vicreg-equi_vit-small-p16.py',
+          '../_base_/datasets/toy-shapes-64px_bs8_vicreg.py',
+          '../_base_/schedules/imagenet_bs1024_adamw-coslr-100e_vicreg.py',
+          '../_base_/default_runtime.py']
 
 d_equi = 32
 model = dict(
@@ -15,22 +20,6 @@ model = dict(
                   out_channels=128),
     head=dict(d_equi=d_equi))
 
-data_root = 'data/toy_shapes_64'
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='iBOTMultiCrop', global_size=64, num_local=0,
-         global_scale=(0.25, 1.0), blur_probs=(1.0, 0.1, 0.0),
-         solarize_probs=(0.0, 0.2, 0.0)),
-    dict(type='PackInputs', algorithm_keys=['crop_params'],
-         meta_keys=['img_path']),
-]
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=0,
-    pin_memory=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root=data_root,
-                 data_prefix='train', with_label=False,
-                 pipeline=train_pipeline))
 max_epochs = 4
 warmup_epochs = 1
 optim_wrapper = dict(type='SSLOptimWrapper', _delete_=True,
@@ -54,3 +43,6 @@ custom_hooks = [
     dict(type='ReconVisualizationHook', interval=4, num_samples=2),
 ]
 default_hooks = dict(logger=dict(type='LoggerHook', interval=1))
+vis_backends = [dict(type='LocalVisBackend'),
+                dict(type='TensorboardVisBackend')]
+visualizer = dict(vis_backends=vis_backends)

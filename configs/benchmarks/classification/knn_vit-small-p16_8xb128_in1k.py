@@ -19,8 +19,10 @@
 # classification configs instead (4 x [CLS], 1536-d; not the protocol):
 #   --cfg-options model.backbone.type=ViTLinearFeatures \
 #       "model.backbone.out_indices=[8,9,10,11]"
-# The dataset base sets default_scope='mmpretrain' and custom_imports=mmequi.
 _base_ = ['./_base_/datasets/imagenet.py']
+
+default_scope = 'mmpretrain'
+custom_imports = dict(imports=['mmequi'], allow_failed_imports=False)
 
 model = dict(
     type='ImageClassifier',

@@ -5,11 +5,8 @@
 #   val_dataloader = dict(dataset=dict(...)); test_dataloader = val_dataloader
 #   data_preprocessor = dict(num_classes=...)
 
-# scope and plugin here, so a config built on this file alone (e.g. k-NN)
-# has them; the classification configs take the rest of the runtime from
-# ../runtime.py.
-default_scope = 'mmpretrain'
-custom_imports = dict(imports=['mmequi'], allow_failed_imports=False)
+# scope, plugin and the rest of the runtime: ../runtime.py (through the
+# schedules), or the config itself (k-NN).
 
 # ImageNet mean/std on 0-255 RGB (images are decoded as BGR -> to_rgb)
 data_preprocessor = dict(

@@ -4,11 +4,8 @@
 # (50,000), evaluate on test (10,000), 10 classes. Layout::
 #   data/cifar10/cifar-10-batches-py/{data_batch_1..5,test_batch,batches.meta}
 
-# scope and plugin here, so a config built on this file alone (e.g. k-NN)
-# has them; the classification configs take the rest of the runtime from
-# ../runtime.py.
-default_scope = 'mmpretrain'
-custom_imports = dict(imports=['mmequi'], allow_failed_imports=False)
+# scope, plugin and the rest of the runtime: ../runtime.py (through the
+# schedules), or the config itself (k-NN).
 
 dataset_type = 'OfflineCIFAR10'
 data_root = 'data/cifar10'
