@@ -45,7 +45,7 @@ model = dict(
             mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
             to_rgb=False,  # InMemoryDataset holds RGB
             transform=dict(type='rotation', max_angle=45.0),
-            num_intermediate=2, view_index=1, theta_source='device')))
+            num_intermediate=2, view_index=1)))
 train_dataloader = {{_base_.toy128_gpu_train_dataloader}}
 
 max_epochs = 68

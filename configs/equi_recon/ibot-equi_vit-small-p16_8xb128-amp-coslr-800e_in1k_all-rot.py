@@ -14,8 +14,7 @@ model = dict(
         # and recorded in each data sample as `equi_theta`
         transform=dict(type='rotation', max_angle=45.0),
         num_intermediate=num_intermediate,
-        view_index=1,
-        theta_source='device'),
+        view_index=1),
     # the iBOT losses see the first 8192 - d_equi dims
     loss=dict(out_dim=8192 - d_equi, patch_out_dim=8192 - d_equi),
     d_equi=d_equi,

@@ -19,8 +19,7 @@ model = dict(
         #   model.data_preprocessor.transform.type=color|blur|translation|se2
         transform=dict(type='rotation', max_angle=45.0),
         num_intermediate=num_intermediate,
-        view_index=1,
-        theta_source='device'),
+        view_index=1),
     loss=dict(out_dim=256 - d_equi, patch_out_dim=256 - d_equi),
     d_equi=d_equi,
     num_intermediate=num_intermediate,

@@ -12,8 +12,7 @@ model = dict(
         # switches the target: --cfg-options
         #   model.data_preprocessor.transform.type=color|blur|translation|se2
         transform=dict(type='rotation'),
-        num_intermediate=2,
-        theta_source='device'),
+        num_intermediate=2),
     loss=dict(out_dim=256 - d_equi, patch_out_dim=256 - d_equi),
     d_equi=d_equi,
     num_intermediate=2,

@@ -27,7 +27,7 @@ model = dict(
             type='EquiReconDataPreprocessor',
             mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
             to_rgb=False, transform=dict(type='rotation', max_angle=45.0),
-            num_intermediate=2, view_index=1, theta_source='device')),
+            num_intermediate=2, view_index=1)),
     backbone=dict(arch=dict(_delete_=True, embed_dims=192, num_layers=6,
                             num_heads=3, feedforward_channels=768),
                   img_size=img_size, drop_path_rate=0.1),
