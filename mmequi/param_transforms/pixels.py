@@ -83,16 +83,18 @@ class PixelNormalizer(nn.Module):
         self.bgr_to_rgb = bool(bgr_to_rgb)
         self.enabled = mean is not None
         if self.enabled:
-            per_unit = 255.0 / self.value_max
-            stats = {}
             for name, value in (('mean', mean), ('std', std)):
-                t = torch.tensor(value, dtype=torch.float32)
-                if t.shape != (3, ):
+                if len(value) != 3:
                     raise ValueError(f'PixelNormalizer: {name} must have 3 '
                                      f'values (RGB), got {value!r}')
-                stats[name] = (t / per_unit).view(3, 1, 1)
-            if not bool((stats['std'] > 0).all()):
+            if not all(float(v) > 0 for v in std):
                 raise ValueError(f'PixelNormalizer: std={std!r} must be > 0')
+            per_unit = 255.0 / self.value_max
+            stats = {
+                name: (torch.tensor(value, dtype=torch.float32) /
+                       per_unit).view(3, 1, 1)
+                for name, value in (('mean', mean), ('std', std))
+            }
             self.register_buffer('offset', stats['mean'], persistent=False)
             self.register_buffer('scale', stats['std'], persistent=False)
 

@@ -83,3 +83,11 @@ def test_errors():
         PixelNormalizer([1.0, 2.0], [1.0, 2.0])
     with pytest.raises(ValueError, match='must be > 0'):
         PixelNormalizer(MEAN, [1.0, 0.0, 1.0])
+
+
+def test_builds_on_the_meta_device():
+    """Configs are checked by building models on the meta device: the
+    normaliser must not read tensor values while it is built."""
+    with torch.device('meta'):
+        pix = PixelNormalizer(MEAN, STD)
+    assert pix.offset.is_meta and pix.scale.shape == (3, 1, 1)
