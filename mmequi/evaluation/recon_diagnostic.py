@@ -35,6 +35,7 @@ import torch
 from mmengine.model import is_model_wrapper
 
 from ..models.heads.equi_recon_head import find_equi_recon_head
+from ..param_transforms import PixelNormalizer, to_uint8
 from ..utils.rng import preserved_rng
 
 __all__ = ['recon_diagnostic', 'BASELINES']
@@ -105,7 +106,8 @@ def recon_diagnostic(model, batches: Iterable[dict], seed: int = 0,
                     raise ValueError('recon_diagnostic needs batches of at '
                                      'least 2 samples (features are swapped '
                                      'between images)')
-                u = pre.normalize(pre.to_unit(batch['inputs'][vi]))
+                u = pre.pixels.normalize(
+                    pre.pixels.to_unit(pre.cast_data(batch['inputs'][vi])))
                 v2 = views[vi]
                 z, hw = model.equi_features(inputs, samples)  # (2, B, N, d)
                 other = z.roll(1, dims=1)
@@ -126,8 +128,8 @@ def recon_diagnostic(model, batches: Iterable[dict], seed: int = 0,
                         else t_sq + t.square().sum(1))
                 n += targets.shape[1]
                 if grid is None and num_show:
-                    grid = recon_grid(pre, views[1 - vi], u, preds['model'],
-                                      targets, v2, num_show)
+                    grid = recon_grid(pre.pixels, views[1 - vi], u,
+                                      preds['model'], targets, v2, num_show)
     finally:
         model.train(was_training)
     if n == 0:
@@ -139,18 +141,19 @@ def recon_diagnostic(model, batches: Iterable[dict], seed: int = 0,
     return {k: errors[k] for k in BASELINES + ('samples', )}, grid
 
 
-def recon_grid(pre, v1: torch.Tensor, u: torch.Tensor,
+def recon_grid(pixels: PixelNormalizer, v1: torch.Tensor, u: torch.Tensor,
                recon: List[torch.Tensor], targets: torch.Tensor,
                v2: torch.Tensor, num: int) -> np.ndarray:
     """``v1 | u | û_1 | u_1 | ... | û_K | u_K | v2`` (normalised inputs)
     for the first ``num`` samples as an (H, W, 3) uint8 RGB grid; the
-    views are resized to the size of u where they differ."""
+    views are resized to the size of u where they differ; ``pixels``
+    undoes the normalisation (the data preprocessor's ``pixels``)."""
     import torch.nn.functional as F
     from torchvision.utils import make_grid
     size = u.shape[-2:]
 
     def unit(x):
-        x = pre.denormalize(x[:num].float()).clamp(0, 1)
+        x = pixels.denormalize(x[:num].float()).clamp(0, 1)
         if x.shape[-2:] != size:
             x = F.interpolate(x, size=size, mode='bilinear',
                               align_corners=False)
@@ -162,4 +165,4 @@ def recon_grid(pre, v1: torch.Tensor, u: torch.Tensor,
     columns.append(unit(v2))
     tiles = torch.stack(columns, dim=1).flatten(0, 1).cpu()
     grid = make_grid(tiles, nrow=len(columns), padding=2, pad_value=1.0)
-    return (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+    return to_uint8(grid.permute(1, 2, 0)).numpy()

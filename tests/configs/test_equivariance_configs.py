@@ -114,7 +114,7 @@ def test_demo_arms_differ_only_by_the_reconstruction():
 def test_leak_free_probe_configs():
     """The 'crop' configs: protocol recorded and checked by the metric, the
     window leak-free for their image sizes and ranges."""
-    from mmequi.models.utils.param_transforms import (build_param_transform,
+    from mmequi.param_transforms import (build_param_transform,
                                                       leak_free_window)
     toy = _cfg('probe-synthetic-crop_vit-tiny-p16_1xb128-30e_'
                'toy-3diebench-64px.py')

@@ -31,7 +31,7 @@ def test_errors_match_a_direct_computation():
         data = pre(batch, False)
         views, targets = data['inputs']['views'], data['inputs']['targets']
         preds = model.reconstruct(data['inputs'], data['data_samples'])
-        u = pre.normalize(batch['inputs'][1].float() / 255)
+        u = pre.pixels.normalize(batch['inputs'][1].float() / 255)
         z, hw = model.equi_features(data['inputs'], data['data_samples'])
         z[0] = z[0][[2, 0, 1]]  # roll by one: sample i gets i - 1's z1
         swapped = model.decode_equi(z, hw)

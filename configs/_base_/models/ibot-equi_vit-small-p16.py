@@ -15,8 +15,7 @@ model = dict(
         # and recorded in each data sample as `equi_theta`
         transform=dict(type='rotation', max_angle=45.0),
         num_intermediate=num_intermediate,
-        view_index=1,
-        theta_source='device'),
+        view_index=1),
     # the iBOT losses see the first 8192 - d_equi dims: derived from the
     # neck and head.d_equi (None replaces the iBOT config's 8192)
     loss=dict(out_dim=None, patch_out_dim=None),

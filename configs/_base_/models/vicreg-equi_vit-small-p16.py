@@ -16,8 +16,7 @@ model = dict(
         to_rgb=False,  # iBOTMultiCrop emits RGB
         transform=dict(type='rotation', max_angle=45.0),
         num_intermediate=num_intermediate,
-        view_index=1,
-        theta_source='device'),
+        view_index=1),
     backbone=dict(
         type='VisionTransformer',
         arch='deit-small',

@@ -78,6 +78,7 @@ from ...evaluation.metrics.knn import knn_classify, topk_accuracy
 from ...models.data_preprocessors.probe_data_preprocessor import \
     TransformProbeDataPreprocessor
 from ...models.utils.pooling import FEATURES, pool_features
+from ...param_transforms import PixelNormalizer
 from ...utils.rng import preserved_rng
 from ..runner.feature_gather import extract_features
 
@@ -143,9 +144,9 @@ class OnlineProbeHook(Hook):
         knn: ``dict(k, temperature)`` of :func:`knn_classify` (k is capped
             at the probe-train size), or None to skip.
         equivariance: ``dict(transforms={name: g config}, alpha, seed,
-            protocol)``; ``g`` as :func:`~mmequi.models.utils.
-            param_transforms.build_param_transform` (default ``rot``:
-            rotation ±45°), ``alpha`` of :func:`~mmequi.evaluation.
+            protocol)``; ``g`` as
+            :func:`~mmequi.param_transforms.build_param_transform` (default
+            ``rot``: rotation ±45°), ``alpha`` of :func:`~mmequi.evaluation.
             functional.ridge_r2`, ``protocol``
             ``'crop'`` (default, leak-free) or ``'zero_fill'``; or None to
             skip.
@@ -209,6 +210,11 @@ class OnlineProbeHook(Hook):
         self.pre_cfg = data_preprocessor or dict(
             type='ClsDataPreprocessor', mean=IMAGENET_MEAN, std=IMAGENET_STD,
             to_rgb=True)
+        # the transformed views are normalised like the preprocessor's own
+        # output, (x - mean) / std on 0..255 values (mmpretrain's convention)
+        self._pixels = PixelNormalizer(self.pre_cfg.get('mean'),
+                                       self.pre_cfg.get('std'),
+                                       value_max=255.0)
         self.linear = self._check_keys('linear', linear,
                                        {'epochs', 'batch_size', 'optimizer'})
         self.knn = self._check_keys('knn', knn, {'k', 'temperature'})
@@ -317,34 +323,22 @@ class OnlineProbeHook(Hook):
             if not self.transforms:
                 return embed(x)
             src = self._theta_source
-            x01 = self._denormalize(pre, x)
+            x01 = self._pixels.denormalize(x)
             window = src.window(*x01.shape[-2:]) \
                 if src.protocol == 'crop' else None
             feats = [embed(x)]
             if window is not None:  # the plain view through the window
-                feats.append(embed(self._normalize(
-                    pre, src.plain_view(x01, window))))
+                feats.append(embed(self._pixels.normalize(
+                    src.plain_view(x01, window))))
             thetas = src.draw([s.metainfo['sample_idx']
                                for s in data_batch['data_samples']])
             for name, t in self.transforms.items():
                 theta = torch.from_numpy(thetas[name]).to(x.device)
                 gx = src.transform_view(t, x01, theta, window)
-                feats.append(embed(self._normalize(pre, gx)))
+                feats.append(embed(self._pixels.normalize(gx)))
             return torch.cat(feats, dim=1)
 
         return forward
-
-    @staticmethod
-    def _denormalize(pre: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        if not getattr(pre, '_enable_normalize', False):
-            return x / 255.0
-        return (x * pre.std + pre.mean) / 255.0
-
-    @staticmethod
-    def _normalize(pre: nn.Module, x01: torch.Tensor) -> torch.Tensor:
-        if not getattr(pre, '_enable_normalize', False):
-            return x01 * 255.0
-        return (x01 * 255.0 - pre.mean) / pre.std
 
     # ------------------------------------------------------------ probe
     def probe(self, runner, step: int) -> Dict[str, float]:
@@ -376,6 +370,7 @@ class OnlineProbeHook(Hook):
         if self._pre is None:
             self._pre = MODELS.build(copy.deepcopy(self.pre_cfg))
         pre = self._pre.to(device)
+        self._pixels.to(device)
         backbone.eval()
         forward = self._forward(backbone, pre)
         tr_all, tr_y = extract_features(self._loaders['train'], forward,

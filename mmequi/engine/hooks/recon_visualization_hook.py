@@ -23,6 +23,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
 from ...models.heads.equi_recon_head import find_equi_recon_head
+from ...param_transforms import to_uint8
 from ...utils.rng import preserved_rng
 
 
@@ -82,14 +83,15 @@ class ReconVisualizationHook(Hook):
             recon = model.reconstruct(data['inputs'], data['data_samples'])
         finally:
             model.train(was_training)
-        u01 = pre.to_unit(batch['inputs'][pre.view_index])
+        u01 = pre.pixels.to_unit(pre.cast_data(
+            batch['inputs'][pre.view_index]))
         theta = torch.stack([torch.as_tensor(ds.equi_theta) for ds in
                              data['data_samples']]).to(u01.device).float()
         v2, targets = pre.make_targets(u01, theta)  # [0, 1]
         columns = [u01]
         for k, rec in enumerate(recon):
-            columns += [pre.denormalize(rec).clamp(0, 1), targets[k]]
+            columns += [pre.pixels.denormalize(rec).clamp(0, 1), targets[k]]
         columns.append(v2)
         tiles = torch.stack(columns, dim=1).flatten(0, 1)  # (n*cols, 3,H,W)
         grid = make_grid(tiles.float().cpu(), nrow=len(columns), padding=2)
-        return (grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        return to_uint8(grid.permute(1, 2, 0)).numpy()

@@ -38,18 +38,13 @@ import torch.nn.functional as F
 from mmengine.model import BaseDataPreprocessor
 from mmpretrain.registry import MODELS
 
-from ..utils.param_transforms.blur import Blur
-from ..utils.param_transforms.color import (adjust_brightness,
-                                            adjust_contrast, adjust_hue,
-                                            adjust_saturation, rgb_to_gray)
+from mmequi.param_transforms import (Blur, PixelNormalizer, sample_uniform,
+                                     to_uint8, to_unit)
+from mmequi.param_transforms.color import (adjust_brightness,
+                                           adjust_contrast, adjust_hue,
+                                           adjust_saturation, rgb_to_gray)
 
 __all__ = ['BatchMultiCrop', 'BatchMultiCropDataPreprocessor']
-
-
-def _uniform(n: int, low: float, high: float, device,
-             generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    return low + (high - low) * torch.rand(n, device=device,
-                                           generator=generator)
 
 
 def crop_boxes(n: int, height: int, width: int, scale: Sequence[float],
@@ -60,10 +55,12 @@ def crop_boxes(n: int, height: int, width: int, scale: Sequence[float],
     pixels), torchvision's algorithm vectorised: the first of ``attempts``
     tries that fits, else the central crop with the ratio clamped."""
     area = height * width
-    target = area * _uniform(n * attempts, scale[0], scale[1], device,
-                             generator).view(n, attempts)
-    log_r = _uniform(n * attempts, math.log(ratio[0]), math.log(ratio[1]),
-                     device, generator).view(n, attempts)
+    target = area * sample_uniform(
+        (n * attempts, ), scale[0], scale[1], device=device,
+        generator=generator).view(n, attempts)
+    log_r = sample_uniform(
+        (n * attempts, ), math.log(ratio[0]), math.log(ratio[1]),
+        device=device, generator=generator).view(n, attempts)
     aspect = log_r.exp()
     w = torch.round(torch.sqrt(target * aspect))
     h = torch.round(torch.sqrt(target / aspect))
@@ -163,7 +160,7 @@ class BatchMultiCrop:
         if images.dtype != torch.uint8:
             raise TypeError(f'BatchMultiCrop expects uint8 images, got '
                             f'{images.dtype}')
-        img = images.float() / 255.0
+        img = to_unit(images)
         b, _, height, width = img.shape
         views = []
         for i in range(self.num_views):
@@ -179,8 +176,7 @@ class BatchMultiCrop:
             view = view.clamp(0.0, 1.0)
             if self.photometric:
                 view = self.photometric_ops(view, kind, generator)
-            views.append((view * 255.0).round().clamp(0, 255).to(
-                torch.uint8))
+            views.append(to_uint8(view))
         return views
 
     def _jitter(self, x: torch.Tensor, generator) -> torch.Tensor:
@@ -188,9 +184,11 @@ class BatchMultiCrop:
         b, dev = x.shape[0], x.device
         factors = []
         for s in (self.brightness, self.contrast, self.saturation):
-            factors.append(_uniform(b, max(0.0, 1.0 - s), 1.0 + s, dev,
-                                    generator) if s > 0 else None)
-        shift = (_uniform(b, -self.hue, self.hue, dev, generator)
+            factors.append(sample_uniform(
+                (b, ), max(0.0, 1.0 - s), 1.0 + s, device=dev,
+                generator=generator) if s > 0 else None)
+        shift = (sample_uniform((b, ), -self.hue, self.hue, device=dev,
+                                generator=generator)
                  if self.hue > 0 else None)
         order = torch.argsort(torch.rand(b, 4, device=dev,
                                          generator=generator), dim=1)
@@ -224,7 +222,8 @@ class BatchMultiCrop:
         x = torch.where(coin(self.gray_prob),
                         rgb_to_gray(x).expand_as(x), x)
         blur = coin(self.blur_probs[kind])[:, 0, 0, 0]
-        sigma = _uniform(b, *self.blur_sigma, dev, generator)
+        sigma = sample_uniform((b, ), *self.blur_sigma, device=dev,
+                               generator=generator)
         sigma = torch.where(blur, sigma, torch.zeros_like(sigma))
         x = self.blur.apply(x, sigma[:, None])  # σ = 0: unchanged
         x = torch.where(coin(self.solarize_probs[kind]) &
@@ -273,12 +272,8 @@ class BatchMultiCropDataPreprocessor(BaseDataPreprocessor):
     def forward(self, data: dict, training: bool = False) -> dict:
         return self.inner(self.expand(data), training)
 
-    # the model's own preprocessor API (used by the rescue and diagnostics)
-    def normalize(self, x01: torch.Tensor) -> torch.Tensor:
-        return self.inner.normalize(x01)
-
-    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
-        return self.inner.denormalize(x)
-
-    def to_unit(self, view: torch.Tensor) -> torch.Tensor:
-        return self.inner.to_unit(view)
+    @property
+    def pixels(self) -> PixelNormalizer:
+        """The model's own preprocessor's pixel normaliser (the easy-sample
+        rescue re-normalises its strong views with it)."""
+        return self.inner.pixels

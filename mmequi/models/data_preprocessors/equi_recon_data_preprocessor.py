@@ -5,16 +5,13 @@ Reference: Wang et al., *Self-Supervised Learning Based on Transformed Image
 Reconstruction for Equivariance-Coherent Feature Representation*, AAAI-26
 (arXiv:2503.18753). The second global view ``u`` of every image becomes
 ``v2 = g_theta(u)`` and the network reconstructs the ``K`` intermediate
-images ``u_k = g_{k theta / (K + 1)}(u)``, ``k = 1..K``. ``theta`` is either drawn
-in the data pipeline by
-:class:`~mmequi.datasets.transforms.SampleTransformParams` and packed into
-each data sample as ``equi_theta`` (``theta_source='data'``), or drawn here,
-uniformly in the transform's ranges with torch's generator on the device,
-and written into each data sample as ``equi_theta`` (``theta_source=
-'device'``, what mmequi's configs use: the pipeline stays that of the base
-method). Either way it is applied on the device, batched, to the ``[0, 1]``
+images ``u_k = g_{k theta / (K + 1)}(u)``, ``k = 1..K``. ``theta`` is drawn
+here, uniformly in the transform's ranges with torch's generator on the
+device (:meth:`~mmequi.param_transforms.ParamTransform.sample`), and written
+into each data sample as ``equi_theta`` (the data pipeline stays that of
+the base method). It is applied on the device, batched, to the ``[0, 1]``
 pixels, after which the views and the targets are normalised with the same
-mean / std.
+mean / std (:class:`~mmequi.param_transforms.PixelNormalizer`).
 """
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
@@ -23,7 +20,8 @@ import torch
 from mmpretrain.models.utils.data_preprocessor import SelfSupDataPreprocessor
 from mmpretrain.registry import MODELS
 
-from ..utils.param_transforms import ParamTransform, build_param_transform
+from mmequi.param_transforms import (ParamTransform, PixelNormalizer,
+                                     build_param_transform)
 
 __all__ = ['EquiReconDataPreprocessor']
 
@@ -37,11 +35,11 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
     Input (from mmpretrain's ``PackInputs`` + ``default_collate``):
     ``data['inputs']`` is a list of ``V`` views, each a ``(B, 3, H_i, W_i)``
     uint8 tensor (RGB unless ``to_rgb``/``bgr_to_rgb`` asks for a channel
-    flip), and ``data['data_samples']`` a list of ``B`` data samples, each
-    with ``equi_theta`` (``(dim,)`` array or tensor).
+    flip), and ``data['data_samples']`` a list of ``B`` data samples.
 
     ``forward`` casts to the device, converts every view to float ``/ 255``
-    (``[0, 1]``), stacks ``theta`` into ``(B, dim)``, replaces
+    (``[0, 1]``), draws ``theta`` ``(B, dim)`` and records row ``i`` in
+    ``data_samples[i].equi_theta``, replaces
     ``views[view_index]`` (``u``) by ``v2 = g_theta(u)``, computes
     ``targets[k - 1] = g_{k theta / (K + 1)}(u)`` in the same batched call, and
     normalises every view and every target with ``mean`` / ``std`` (given in
@@ -54,8 +52,7 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
     The same happens with ``training=False``.
 
     Args:
-        transform: config of the parametrised transformation (the same as
-            ``SampleTransformParams``'s), e.g.
+        transform: config of the parametrised transformation, e.g.
             ``dict(type='rotation', max_angle=45.0)``, or a built
             :class:`ParamTransform`.
         num_intermediate: ``K >= 1``, the number of intermediate targets.
@@ -65,9 +62,6 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
             The models (``iBOTEquiRecon``, ``VICRegEquiRecon``) read
             ``view_index`` and ``num_intermediate`` from here: a config
             sets them only on the preprocessor.
-        theta_source: ``'data'`` (read ``equi_theta`` from the data samples;
-            an error if missing) or ``'device'`` (draw it here and store it
-            in the data samples).
         mean, std: per-channel normalisation in 0..255 units (e.g.
             ``[123.675, 116.28, 103.53]`` / ``[58.395, 57.12, 57.375]``);
             None disables normalisation.
@@ -83,7 +77,6 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
                      type='rotation', max_angle=45.0),
                  num_intermediate: int = 2,
                  view_index: int = 1,
-                 theta_source: str = 'data',
                  mean: Optional[Sequence[Union[float, int]]] = None,
                  std: Optional[Sequence[Union[float, int]]] = None,
                  to_rgb: bool = False,
@@ -113,37 +106,14 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
                 f'view_index={view_index}: g_theta goes on one of the two '
                 'global views, views[0] or views[1] (the models read '
                 'view_index and num_intermediate from here)')
-        if theta_source not in ('data', 'device'):
-            raise ValueError(f"theta_source={theta_source!r}: choose 'data' "
-                             "or 'device'")
-        self.theta_source = theta_source
         self.param_transform = build_param_transform(transform)
         self.num_intermediate = int(num_intermediate)
         self.view_index = int(view_index)
+        #: the ``[0, 1]`` <-> normalised conversion of every view and target
+        self.pixels = PixelNormalizer(mean, std, value_max=1.0,
+                                      bgr_to_rgb=self._channel_conversion)
 
     # ------------------------------------------------------------ helpers
-    def normalize(self, x01: torch.Tensor) -> torch.Tensor:
-        """``[0, 1]`` images ``(..., 3, H, W)`` -> normalised
-        ``(x01 - mean / 255) / (std / 255)`` (identity without mean/std)."""
-        if not self._enable_normalize:
-            return x01
-        return (x01 - self.mean / 255.0) / (self.std / 255.0)
-
-    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
-        """Inverse of :meth:`normalize`: normalised ``(..., 3, H, W)`` ->
-        ``[0, 1]`` pixels (up to float rounding; not clamped)."""
-        if not self._enable_normalize:
-            return x
-        return x * (self.std / 255.0) + self.mean / 255.0
-
-    def to_unit(self, view: torch.Tensor) -> torch.Tensor:
-        """A uint8 view (B, 3, H, W) as collated -> float ``[0, 1]`` on the
-        device, channels flipped if configured (the pixels g_θ acts on)."""
-        view = self.cast_data(view)
-        if self._channel_conversion:
-            view = view[:, [2, 1, 0], ...]
-        return view.float() / 255.0
-
     def make_targets(self, u01: torch.Tensor,
                      theta: Any) -> Tuple[torch.Tensor, torch.Tensor]:
         """``(v2, targets)`` in ``[0, 1]`` for ``[0, 1]`` views ``u01``
@@ -154,58 +124,18 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
         return self.param_transform.intermediate(u01, theta,
                                                  self.num_intermediate)
 
-    def gather_theta(self, data_samples: Optional[list], batch_size: int,
-                     device: torch.device) -> torch.Tensor:
-        """Stack ``data_samples[i].equi_theta`` into a ``(B, dim)`` float32
-        tensor on ``device``."""
-        dim = self.param_transform.dim
+    def draw_theta(self, data_samples: Optional[list], batch_size: int,
+                   device: torch.device) -> torch.Tensor:
+        """Draw ``theta`` (B, dim) float32 uniformly in the transform's
+        ranges with torch's global generator on ``device`` and store row i
+        in ``data_samples[i].equi_theta``."""
         if data_samples is None or len(data_samples) != batch_size:
             got = 'no data samples' if data_samples is None else \
                 f'{len(data_samples)} data samples'
             raise ValueError(
-                f'{type(self).__name__} needs one data sample with '
-                f'"{THETA_KEY}" per image ({batch_size}), got {got}; add '
-                f"SampleTransformParams and PackInputs(algorithm_keys=["
-                f"'{THETA_KEY}']) to the pipeline")
-        rows = []
-        for i, sample in enumerate(data_samples):
-            if sample is None or THETA_KEY not in sample:
-                raise KeyError(
-                    f'data_samples[{i}] has no "{THETA_KEY}"; add '
-                    f'SampleTransformParams and PackInputs(algorithm_keys=['
-                    f"'{THETA_KEY}']) to the pipeline")
-            value = sample.get(THETA_KEY)
-            if isinstance(value, torch.Tensor):
-                row = value.detach().to(device=device, dtype=torch.float32)
-            else:
-                row = torch.from_numpy(
-                    np.asarray(value, dtype=np.float32).copy()).to(
-                        device=device, non_blocking=self._non_blocking)
-            if row.numel() != dim:
-                raise ValueError(
-                    f'data_samples[{i}].{THETA_KEY} has {row.numel()} values '
-                    f'(shape {tuple(row.shape)}) but '
-                    f'{type(self.param_transform).__name__} expects '
-                    f'dim={dim}')
-            rows.append(row.reshape(dim))
-        return torch.stack(rows, dim=0)
-
-    def draw_theta(self, data_samples: Optional[list], batch_size: int,
-                   device: torch.device) -> torch.Tensor:
-        """Draw ``theta`` (B, dim) uniformly in the transform's ranges with
-        torch's generator on ``device`` and store row i in
-        ``data_samples[i].equi_theta``."""
-        if data_samples is None or len(data_samples) != batch_size:
-            raise ValueError(
-                f'{type(self).__name__}(theta_source="device") needs one '
-                f'data sample per image ({batch_size}) to record '
-                f'"{THETA_KEY}" in')
-        low = torch.as_tensor(self.param_transform.low, dtype=torch.float32,
-                              device=device)
-        high = torch.as_tensor(self.param_transform.high,
-                               dtype=torch.float32, device=device)
-        theta = low + (high - low) * torch.rand(
-            batch_size, self.param_transform.dim, device=device)
+                f'{type(self).__name__} needs one data sample per image '
+                f'({batch_size}) to record "{THETA_KEY}" in, got {got}')
+        theta = self.param_transform.sample(batch_size, device=device)
         for sample, row in zip(data_samples, theta):
             sample.set_field(row, THETA_KEY)
         return theta
@@ -236,21 +166,17 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
         if not self.view_index < num_views:
             raise IndexError(f'view_index={self.view_index} but the batch '
                              f'has {num_views} view(s)')
-        views = [self.to_unit(v) for v in views]
+        views = [self.pixels.to_unit(v) for v in views]
 
         u01 = views[self.view_index]
-        if self.theta_source == 'device':
-            theta = self.draw_theta(data_samples, u01.shape[0], u01.device)
-        else:
-            theta = self.gather_theta(data_samples, u01.shape[0],
-                                      u01.device)
+        theta = self.draw_theta(data_samples, u01.shape[0], u01.device)
         v2, targets = self.make_targets(u01, theta)
         views[self.view_index] = v2
 
         return {
             'inputs': {
-                'views': [self.normalize(v) for v in views],
-                'targets': self.normalize(targets),
+                'views': [self.pixels.normalize(v) for v in views],
+                'targets': self.pixels.normalize(targets),
             },
             'data_samples': data_samples
         }

@@ -26,7 +26,7 @@ Two protocols (``protocol=``), recorded in every data sample as
   the central ``crop_size`` window of the (transformed) image, resampled
   to ``out_size`` in the same bilinear step; the window is small enough
   that no θ in the configured ranges brings fill into it
-  (:func:`~mmequi.models.utils.param_transforms.leak_free_window`). A
+  (:func:`~mmequi.param_transforms.leak_free_window`). A
   translation then moves the window over the image; a rotation turns the
   image under it. Encoders that cannot see orientation score R²(rot) ≈ 0
   (tests/models/data_preprocessors/test_probe_data_preprocessor.py).
@@ -39,9 +39,9 @@ from mmengine.logging import print_log
 from mmpretrain.models.utils.data_preprocessor import SelfSupDataPreprocessor
 from mmpretrain.registry import MODELS
 
-from ..utils.param_transforms import (build_param_transform,
-                                      leak_free_window, se2_warp,
-                                      window_is_leak_free)
+from mmequi.param_transforms import (PixelNormalizer, build_param_transform,
+                                     leak_free_window, se2_warp,
+                                     window_is_leak_free)
 
 __all__ = ['ProbeDataPreprocessor', 'TransformProbeDataPreprocessor',
            'hash_uniform', 'PROBE_PROTOCOLS']
@@ -124,10 +124,31 @@ class ProbeDataPreprocessor(SelfSupDataPreprocessor):
     features are all cached is not normalised: ``views[v]`` is None. Only the images are moved to the device (the
     probe moves the targets it reads). Arguments as mmpretrain's
     :class:`SelfSupDataPreprocessor` (mean / std in 0..255 units,
-    ``to_rgb`` for BGR-loaded images).
+    ``to_rgb`` for BGR-loaded images); the views are
+    ``(x01 * 255 - mean) / std`` (:attr:`pixels`, a
+    :class:`~mmequi.param_transforms.PixelNormalizer` with
+    ``value_max=255``, mmpretrain's convention: 0..255 without mean / std).
     """
 
     _cache = None
+
+    def __init__(self,
+                 mean: Optional[Sequence[Union[float, int]]] = None,
+                 std: Optional[Sequence[Union[float, int]]] = None,
+                 pad_size_divisor: int = 1,
+                 pad_value: Union[float, int] = 0,
+                 to_rgb: bool = False,
+                 bgr_to_rgb: bool = False,
+                 rgb_to_bgr: bool = False,
+                 non_blocking: Optional[bool] = False) -> None:
+        super().__init__(mean=mean, std=std,
+                         pad_size_divisor=pad_size_divisor,
+                         pad_value=pad_value, to_rgb=to_rgb,
+                         bgr_to_rgb=bgr_to_rgb, rgb_to_bgr=rgb_to_bgr,
+                         non_blocking=non_blocking)
+        #: the ``[0, 1]`` <-> normalised conversion of every view
+        self.pixels = PixelNormalizer(mean, std, value_max=255.0,
+                                      bgr_to_rgb=self._channel_conversion)
 
     def attach_cache(self, cache) -> None:
         """The probe's :class:`~mmequi.models.utils.FeatureCache`."""
@@ -138,18 +159,6 @@ class ProbeDataPreprocessor(SelfSupDataPreprocessor):
         attached cache (and no verification is due)."""
         return keys is not None and self._cache is not None and \
             not self._cache.needs(keys[v], training)
-
-    def _to_float01(self, img: torch.Tensor) -> torch.Tensor:
-        """uint8 (B, 3, H, W) -> float [0, 1], channels flipped if asked."""
-        if self._channel_conversion:
-            img = img[:, [2, 1, 0], ...]
-        return img.float() / 255.0
-
-    def _normalize01(self, x01: torch.Tensor) -> torch.Tensor:
-        """[0, 1] images -> ``(x01 * 255 - mean) / std``."""
-        if not self._enable_normalize:
-            return x01 * 255.0
-        return (x01 * 255.0 - self.mean) / self.std
 
     def _inputs(self, data: dict):
         if not isinstance(data, dict):
@@ -163,7 +172,7 @@ class ProbeDataPreprocessor(SelfSupDataPreprocessor):
         views, samples = self._inputs(data)
         keys = _img_paths(samples, views[0].shape[0], len(views))
         out = [None if self._cached(keys, v, training) else
-               self._normalize01(self._to_float01(x))
+               self.pixels.normalize(self.pixels.to_unit(x))
                for v, x in enumerate(views)]
         return {'inputs': {'views': out, 'keys': keys},
                 'data_samples': samples}
@@ -178,7 +187,7 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
     ``u = hash_uniform(seed, s, t, dim_t)`` (a fixed function of
     ``(seed, s, t)``, vectorised over the batch), applies
     ``g_t`` to the image's [0, 1] pixels on the device (the batched kernels
-    of :mod:`mmequi.models.utils.param_transforms`) and normalises all
+    of :mod:`mmequi.param_transforms`) and normalises all
     views with ``mean`` / ``std``. Each data sample gets
 
     * ``theta_<name>``: θ_t in the family's units (degrees, pixels, ...),
@@ -285,7 +294,7 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
         out = {}
         for stream, (name, t) in enumerate(self.transforms.items()):
             u = hash_uniform(self.seed, idx, stream, t.dim)  # (B, dim)
-            out[name] = (t.low + (t.high - t.low) * u).astype(np.float32)
+            out[name] = t.from_unit(u).astype(np.float32)
         return out
 
     def target(self, name: str, theta: np.ndarray) -> np.ndarray:
@@ -303,7 +312,7 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
         if samples is None or len(samples) != b:
             raise ValueError('TransformProbeDataPreprocessor needs one data '
                              f'sample per image ({b}) with sample_idx')
-        x01 = self._to_float01(views[0])  # (B, 3, H, W) in [0, 1]
+        x01 = self.pixels.to_unit(views[0])  # (B, 3, H, W) in [0, 1]
         for i, sample in enumerate(samples):
             if 'sample_idx' not in sample:
                 raise KeyError(
@@ -328,13 +337,13 @@ class TransformProbeDataPreprocessor(ProbeDataPreprocessor):
                 [f'{p}|{name}|{th.tobytes().hex()}'
                  for p, th in zip(base, thetas[name])]
                 for name in self.transforms]
-        views = [self._normalize01(self.plain_view(x01, window))]
+        views = [self.pixels.normalize(self.plain_view(x01, window))]
         for v, (name, t) in enumerate(self.transforms.items(), start=1):
             if self._cached(keys, v, training):
                 views.append(None)  # all features cached
                 continue
             theta = torch.from_numpy(thetas[name]).to(x01.device)
-            views.append(self._normalize01(
+            views.append(self.pixels.normalize(
                 self.transform_view(t, x01, theta, window)))
         return {'inputs': {'views': views, 'keys': keys},
                 'data_samples': samples}

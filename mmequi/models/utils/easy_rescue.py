@@ -23,7 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
-from .param_transforms import build_param_transform
+from mmequi.param_transforms import build_param_transform, sample_uniform
 
 
 class StrongAugment(nn.Module):
@@ -74,7 +74,7 @@ class StrongAugment(nn.Module):
             return torch.rand(n, device=dev) < p
 
         def uniform(low, high, *shape):
-            return low + (high - low) * torch.rand(n, *shape, device=dev)
+            return sample_uniform((n, *shape), low, high, device=dev)
 
         size = torch.tensor([x.shape[-1], x.shape[-2]], device=dev)
         theta = torch.cat([uniform(-self.max_angle, self.max_angle, 1),
@@ -122,9 +122,12 @@ class EasySampleRescue(nn.Module):
     @torch.no_grad()
     def augment(self, x: torch.Tensor, preprocessor) -> torch.Tensor:
         """Strong views of normalised images x (n, 3, H, W), normalised the
-        same way (``EquiReconDataPreprocessor.denormalize/normalize``)."""
-        x01 = preprocessor.denormalize(x.float())
-        return preprocessor.normalize(self.strong(x01)).to(x.dtype)
+        same way, with the preprocessor's
+        :class:`~mmequi.param_transforms.PixelNormalizer`
+        (``preprocessor.pixels``, e.g. ``EquiReconDataPreprocessor``'s)."""
+        pixels = preprocessor.pixels
+        x01 = pixels.denormalize(x.float())
+        return pixels.normalize(self.strong(x01)).to(x.dtype)
 
     def loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """w · mean(1 − cos(out, sg(target))); out, target: (n, D)."""

@@ -170,6 +170,34 @@ def test_hook_rotation_r2_pairs_theta_with_the_right_rows(tmp_path):
     assert res['online_probe/r2_crop_rot'] > 0.9
 
 
+def test_hook_views_are_normalised_like_its_preprocessor():
+    """The transformed views use the preprocessor config's statistics in
+    mmpretrain's 0..255 convention, (x01 * 255 - mean) / std (as before),
+    so an identity view equals the preprocessor's own output."""
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+    init_default_scope('mmpretrain')
+    mean, std = [10.0, 20.0, 30.0], [40.0, 50.0, 60.0]
+    cfg = dict(type='ClsDataPreprocessor', mean=mean, std=std, to_rgb=True)
+    loader = dict(dataset=dict(type='CustomDataset'))
+    hook = OnlineProbeHook(loader, loader, linear=None, knn=dict(k=1),
+                           data_preprocessor=cfg)
+    u8 = torch.randint(0, 256, (2, 3, 5, 5), dtype=torch.uint8,
+                       generator=torch.Generator().manual_seed(0))
+    x = MODELS.build(cfg)(dict(inputs=u8, data_samples=None))['inputs']
+    m, s = torch.tensor(mean).view(3, 1, 1), torch.tensor(std).view(3, 1, 1)
+    x01 = hook._pixels.denormalize(x)
+    assert torch.equal(x01, (x * s + m) / 255.0)
+    assert torch.equal(hook._pixels.normalize(x01), (x01 * 255.0 - m) / s)
+    torch.testing.assert_close(hook._pixels.normalize(x01), x, atol=1e-5,
+                               rtol=0)
+    torch.testing.assert_close(x01, u8.flip(1).float() / 255, atol=1e-6,
+                               rtol=0)
+    off = OnlineProbeHook(loader, loader, linear=None, knn=dict(k=1),
+                          data_preprocessor=dict(type='ClsDataPreprocessor'))
+    assert torch.equal(off._pixels.denormalize(x), x / 255.0)
+
+
 def glob_one(folder, name):
     for base, _, files in os.walk(folder):
         if name in files:

@@ -12,7 +12,7 @@ B, L, K_OUT, D_EQUI = 3, 2, 64, 16
 PRE = dict(type='EquiReconDataPreprocessor', mean=[123.675, 116.28, 103.53],
            std=[58.395, 57.12, 57.375], to_rgb=False,
            transform=dict(type='rotation', max_angle=45.0),
-           num_intermediate=2, theta_source='device')
+           num_intermediate=2)
 
 
 def build(d_equi=D_EQUI, **kw):
@@ -67,11 +67,11 @@ def test_preprocessed_views_and_targets():
     # recomputed independently from the recorded θ
     u01 = raw_batch()['inputs'][1].float() / 255
     t = pre.param_transform
-    torch.testing.assert_close(pre.denormalize(views[1]), t.apply(u01, theta),
-                               atol=1e-5, rtol=0)
-    torch.testing.assert_close(pre.denormalize(targets[0]),
+    torch.testing.assert_close(pre.pixels.denormalize(views[1]),
+                               t.apply(u01, theta), atol=1e-5, rtol=0)
+    torch.testing.assert_close(pre.pixels.denormalize(targets[0]),
                                t.apply(u01, theta / 3), atol=1e-5, rtol=0)
-    torch.testing.assert_close(pre.denormalize(views[0]),
+    torch.testing.assert_close(pre.pixels.denormalize(views[0]),
                                raw_batch()['inputs'][0].float() / 255,
                                atol=1e-5, rtol=0)
 

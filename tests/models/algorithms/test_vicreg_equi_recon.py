@@ -18,7 +18,7 @@ def build(d_equi=8, **kw):
         data_preprocessor=dict(
             type='EquiReconDataPreprocessor', mean=[123.675, 116.28, 103.53],
             std=[58.395, 57.12, 57.375], to_rgb=False,
-            transform=dict(type='color'), theta_source='device'),
+            transform=dict(type='color')),
         backbone=dict(type='VisionTransformer',
                       arch=dict(embed_dims=32, num_layers=2, num_heads=2,
                                 feedforward_channels=64),

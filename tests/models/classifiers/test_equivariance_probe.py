@@ -262,7 +262,7 @@ def test_hash_uniform_matches_python_and_is_uniform():
 
 
 def test_transform_probe_preprocessor_views_targets_and_keys():
-    from mmequi.models.utils.param_transforms import build_param_transform
+    from mmequi.param_transforms import build_param_transform
     pre = MODELS.build(dict(
         type='TransformProbeDataPreprocessor',
         transforms=dict(rot=dict(type='rotation', max_angle=45.0),

@@ -30,10 +30,13 @@ from mmpretrain.structures import DataSample
 
 from mmequi.evaluation import EquivarianceR2, r2_sie
 from mmequi.models import EquivarianceProbe
-from mmequi.models.utils.param_transforms import (build_param_transform,
-                                                  leak_free_window,
-                                                  rotation_extent, se2_warp,
-                                                  window_is_leak_free)
+from mmequi.models.data_preprocessors import (ProbeDataPreprocessor,
+                                              TransformProbeDataPreprocessor)
+from mmequi.models.data_preprocessors.probe_data_preprocessor import \
+    hash_uniform
+from mmequi.param_transforms import (build_param_transform, leak_free_window,
+                                     rotation_extent, se2_warp,
+                                     window_is_leak_free)
 
 SIZE = 64
 TRANSFORMS = dict(rot=dict(type='rotation', max_angle=45.0),
@@ -320,3 +323,52 @@ def test_crop_protocol_errors():
             DataSample(metainfo=dict(sample_idx=0))]))
     assert window_is_leak_free(SIZE, 43, SIZE, [(1.0, 10.0)])
     assert not window_is_leak_free(SIZE, 44, SIZE, [(1.0, 10.0)])
+
+
+def test_draw_and_views_are_the_old_formulas_bit_for_bit():
+    """θ = low + (high - low) * hash_uniform(seed, idx, stream, dim) in
+    float64, cast to float32 (values pinned from before the refactoring),
+    and views ``(x01 * 255 - mean) / std`` exactly as before."""
+    cfg = dict(rot=dict(type='rotation', max_angle=45.0),
+               color=dict(type='color'))
+    mean, std = [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]
+    pre = TransformProbeDataPreprocessor(transforms=cfg, seed=3, mean=mean,
+                                         std=std, to_rgb=True)
+    idx = np.array([0, 5, 17])
+    theta = pre.draw(idx)
+    for stream, (name, t) in enumerate(pre.transforms.items()):
+        u = hash_uniform(3, idx, stream, t.dim)
+        ref = (t.low + (t.high - t.low) * u).astype(np.float32)
+        np.testing.assert_array_equal(theta[name], ref)
+    np.testing.assert_array_equal(
+        theta['rot'][:, 0],
+        np.float32([-42.6209602355957, -32.25973892211914,
+                    -14.263955116271973]))
+    np.testing.assert_array_equal(
+        theta['color'][0],
+        np.float32([0.21244268119335175, 0.31851422786712646,
+                    -0.37728339433670044, -0.08602779358625412]))
+
+    g = torch.Generator().manual_seed(0)
+    img = torch.randint(0, 256, (3, 3, 16, 16), dtype=torch.uint8,
+                        generator=g)
+    samples = []
+    for i in idx:
+        ds = DataSample()
+        ds.set_metainfo(dict(sample_idx=int(i)))
+        samples.append(ds)
+    out = pre(dict(inputs=img, data_samples=samples))
+    m = torch.tensor(mean).view(-1, 1, 1)
+    s = torch.tensor(std).view(-1, 1, 1)
+    x01 = img[:, [2, 1, 0]].float() / 255.0
+    views = out['inputs']['views']
+    assert torch.equal(views[0], (x01 * 255.0 - m) / s)
+    for v, (name, t) in enumerate(pre.transforms.items(), start=1):
+        gx = t.apply(x01, torch.from_numpy(theta[name]))
+        assert torch.equal(views[v], (gx * 255.0 - m) / s)
+    plain = ProbeDataPreprocessor(mean=mean, std=std, to_rgb=True)(
+        dict(inputs=img, data_samples=None))['inputs']['views'][0]
+    assert torch.equal(plain, (x01 * 255.0 - m) / s)
+    raw = ProbeDataPreprocessor()(dict(inputs=img, data_samples=None))
+    assert torch.equal(raw['inputs']['views'][0],
+                       img.float() / 255.0 * 255.0)  # 0..255 as mmpretrain

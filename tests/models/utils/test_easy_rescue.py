@@ -59,8 +59,44 @@ def test_strong_augment_range_randomness_and_normalisation():
 
     rescue = EasySampleRescue(strong_aug=dict(
         p_geo=0, p_color=0, p_gray=0, p_blur=0, p_solarize=0))
-    xn = pre.normalize(torch.rand(2, 3, 8, 8))  # valid pixels
+    xn = pre.pixels.normalize(torch.rand(2, 3, 8, 8))  # valid pixels
     torch.testing.assert_close(rescue.augment(xn, pre), xn, atol=1e-5,
                                rtol=0)
     with pytest.raises(ValueError, match='p_blur'):
         StrongAugment(p_blur=1.5)
+
+
+def test_strong_augment_draws_the_old_formula_in_the_old_order():
+    """Geometry only: θ = (U(±a), U(±s)·size) from ``low + (high - low) *
+    torch.rand(n, k)`` calls in the old order (angle, shift, coin, then the
+    photometric draws that are switched off), applied by SE(2)."""
+    a, s = 30.0, 0.1
+    aug = StrongAugment(max_angle=a, max_shift=s, p_geo=1.0, p_color=0,
+                        p_gray=0, p_blur=0, p_solarize=0)
+    x = torch.rand(5, 3, 24, 20, generator=torch.Generator().manual_seed(2))
+    torch.manual_seed(9)
+    out = aug(x)
+    torch.manual_seed(9)
+    angle = -a + (a - -a) * torch.rand(5, 1)
+    shift = (-s + (s - -s) * torch.rand(5, 2)) * torch.tensor([20, 24])
+    keep = torch.rand(5) < 1.0
+    theta = torch.cat([angle, shift], dim=1) * keep[:, None]
+    assert torch.equal(out, aug.se2.apply(x, theta))
+
+
+def test_augment_uses_the_preprocessors_pixel_normaliser():
+    pre = EquiReconDataPreprocessor(mean=[100.0, 110.0, 120.0],
+                                    std=[50.0, 60.0, 70.0])
+    rescue = EasySampleRescue(strong_aug=dict(
+        max_angle=10.0, p_geo=1.0, p_color=0, p_gray=0, p_blur=0,
+        p_solarize=0))
+    x01 = torch.rand(3, 3, 16, 16)
+    xn = pre.pixels.normalize(x01)
+    torch.manual_seed(1)
+    out = rescue.augment(xn, pre)
+    torch.manual_seed(1)
+    mean = torch.tensor([100.0, 110.0, 120.0]).view(3, 1, 1)
+    std = torch.tensor([50.0, 60.0, 70.0]).view(3, 1, 1)
+    u01 = xn * (std / 255.0) + mean / 255.0  # the old formulas
+    ref = (rescue.strong(u01) - mean / 255.0) / (std / 255.0)
+    assert torch.equal(out, ref)

@@ -4,8 +4,8 @@ import torch
 import torchvision.transforms.v2.functional as TF
 
 import mmequi  # noqa: F401
-from mmequi.models.utils.param_transforms import Color
-from mmequi.models.utils.param_transforms.color import (adjust_brightness,
+from mmequi.param_transforms import Color
+from mmequi.param_transforms.color import (adjust_brightness,
                                                         adjust_contrast,
                                                         adjust_hue,
                                                         adjust_saturation)

@@ -5,10 +5,9 @@ import pytest
 import torch
 
 import mmequi  # noqa: F401
-from mmequi.models.utils.param_transforms import (PARAM_TRANSFORMS, SE2, Blur,
-                                                  Color, ParamTransform,
-                                                  Rotation, Translation,
-                                                  build_param_transform)
+from mmequi.param_transforms import (PARAM_TRANSFORMS, SE2, Blur, Color,
+                                     ParamTransform, Rotation, Translation,
+                                     build_param_transform)
 
 from ._helpers import smooth_images
 
@@ -26,7 +25,7 @@ DEFAULT_RANGES = {
 
 def _theta(name: str, n: int, seed: int = 0) -> torch.Tensor:
     t = build_param_transform(dict(type=name))
-    return torch.from_numpy(t.sample(n, rng=np.random.default_rng(seed)))
+    return t.sample(n, generator=torch.Generator().manual_seed(seed))
 
 
 def test_registry_and_factory():
@@ -98,10 +97,11 @@ def test_valid_range_forms():
 @pytest.mark.parametrize('name', FAMILIES)
 def test_sample_shape_dtype_range(name):
     t = build_param_transform(dict(type=name))
-    for rng in (np.random.RandomState(0), np.random.default_rng(0), None):
-        draws = t.sample(4000, rng=rng)
+    for gen in (torch.Generator().manual_seed(0), None):
+        draws = t.sample(4000, generator=gen)
         assert draws.shape == (4000, DIMS[name])
-        assert draws.dtype == np.float32
+        assert draws.dtype == torch.float32
+        draws = draws.numpy()
         for j, (lo, hi) in enumerate(DEFAULT_RANGES[name]):
             col = draws[:, j]
             assert lo <= col.min() and col.max() <= hi
@@ -114,22 +114,34 @@ def test_sample_shape_dtype_range(name):
     assert t.sample(0).shape == (0, DIMS[name])
     with pytest.raises(ValueError):
         t.sample(-1)
-    with pytest.raises(TypeError):
-        t.sample(3, rng=0)
+    with pytest.raises(ValueError):
+        t.sample(2.0)
 
 
-def test_sample_uses_numpy_global_generator():
+def test_sample_uses_torch_global_generator_and_old_formula():
+    """Global generator by default; the values are the old
+    ``low + (high - low) * torch.rand(n, dim)`` in float32."""
     t = Color()
-    np.random.seed(123)
+    torch.manual_seed(123)
     a = t.sample(5)
-    np.random.seed(123)
+    torch.manual_seed(123)
     b = t.sample(5)
-    np.random.seed(124)
+    torch.manual_seed(124)
     c = t.sample(5)
-    assert np.array_equal(a, b) and not np.array_equal(a, c)
-    np.random.seed(123)
-    ref = np.random.uniform(t.low, t.high, size=(5, 4)).astype(np.float32)
-    assert np.array_equal(a, ref)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    torch.manual_seed(123)
+    low = torch.tensor(t.low, dtype=torch.float32)
+    high = torch.tensor(t.high, dtype=torch.float32)
+    ref = low + (high - low) * torch.rand(5, 4)
+    assert torch.equal(a, ref)
+
+
+def test_from_unit_maps_hashed_uniforms():
+    t = Translation((-2.0, 6.0))
+    u = np.array([[0.0, 0.5], [0.25, 0.999]])
+    np.testing.assert_array_equal(
+        t.from_unit(u), np.array([[-2.0, 2.0], [0.0, 5.992]]))
+    assert t.from_unit(u).dtype == np.float64
 
 
 @pytest.mark.parametrize('name', FAMILIES)

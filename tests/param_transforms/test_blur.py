@@ -7,7 +7,7 @@ import torch
 from scipy import ndimage
 
 import mmequi  # noqa: F401
-from mmequi.models.utils.param_transforms import Blur
+from mmequi.param_transforms import Blur
 
 from ._helpers import smooth_images
 

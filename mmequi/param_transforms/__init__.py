@@ -1,13 +1,17 @@
-"""Parametrised image transformations ``g_theta`` and their intermediate
+"""Parametrised image transformations ``g_theta``, their intermediate
 targets (Wang et al., *Self-Supervised Learning Based on Transformed Image
 Reconstruction for Equivariance-Coherent Feature Representation*, AAAI-26,
-arXiv:2503.18753).
+arXiv:2503.18753), the one θ sampler and the one pixel normaliser.
+
+A neutral package: it imports neither :mod:`mmequi.datasets` nor
+:mod:`mmequi.models` (only numpy and torch), and both may import it.
 
 Build one from a config dict::
 
     t = build_param_transform(dict(type='rotation', max_angle=45.0))
-    theta = torch.from_numpy(t.sample(len(u)))        # (B, 1) degrees
+    theta = t.sample(len(u), device=u.device)         # (B, 1) degrees
     v2, targets = t.intermediate(u, theta, num=2)     # (B,3,H,W), (2,B,3,H,W)
+    x = PixelNormalizer(mean, std).normalize(v2)      # network input
 """
 from typing import Dict, Type, Union
 
@@ -15,7 +19,9 @@ from .base import (ParamTransform, check_range, leak_free_window,
                    rotation_extent, se2_warp, window_is_leak_free)
 from .blur import Blur
 from .color import Color
+from .pixels import PixelNormalizer, to_uint8, to_unit
 from .rotation import Rotation
+from .sampling import sample_uniform, scale_unit
 from .se2 import SE2
 from .translation import Translation
 
@@ -56,5 +62,6 @@ def build_param_transform(
 __all__ = [
     'ParamTransform', 'Rotation', 'Color', 'Blur', 'Translation', 'SE2',
     'PARAM_TRANSFORMS', 'build_param_transform', 'check_range', 'se2_warp',
-    'leak_free_window', 'rotation_extent', 'window_is_leak_free'
+    'leak_free_window', 'rotation_extent', 'window_is_leak_free',
+    'sample_uniform', 'scale_unit', 'PixelNormalizer', 'to_unit', 'to_uint8'
 ]

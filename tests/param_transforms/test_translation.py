@@ -2,7 +2,7 @@
 import torch
 
 import mmequi  # noqa: F401
-from mmequi.models.utils.param_transforms import Translation
+from mmequi.param_transforms import Translation
 
 from ._helpers import blob_image, centroid, smooth_images
 

@@ -6,7 +6,7 @@ import torch
 import torchvision.transforms.v2.functional as TF
 
 import mmequi  # noqa: F401
-from mmequi.models.utils.param_transforms import Rotation
+from mmequi.param_transforms import Rotation
 
 from ._helpers import blob_image, centroid, disk_mask, smooth_images
 

@@ -20,9 +20,8 @@ Conventions shared by every family
   ``torch.no_grad()`` and without it).
 * A row with ``theta == 0`` returns the input image bit for bit (selected
   with :func:`torch.where`, not by Python branching).
-* :meth:`sample` draws uniform parameters with numpy (a given
-  ``RandomState``/``Generator``, or numpy's global generator) so that the
-  data pipeline's seeding controls them.
+* :meth:`sample` draws uniform parameters with torch's generator on a given
+  device (the one θ sampler, :mod:`mmequi.param_transforms.sampling`).
 """
 import math
 from numbers import Real
@@ -32,11 +31,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ['ParamTransform', 'RNG', 'check_range', 'se2_warp',
-           'rotation_extent', 'leak_free_window', 'window_is_leak_free']
+from .sampling import sample_uniform, scale_unit
 
-#: Random generators accepted by :meth:`ParamTransform.sample`.
-RNG = Union[np.random.RandomState, np.random.Generator, None]
+__all__ = ['ParamTransform', 'check_range', 'se2_warp',
+           'rotation_extent', 'leak_free_window', 'window_is_leak_free']
 
 
 def _is_number(value: Any) -> bool:
@@ -249,29 +247,35 @@ class ParamTransform:
         ``R^-1 (X - t)``, whose offset is at most ``(a + m) f`` per axis."""
         return 1.0, 0.0
 
-    def sample(self, n: int, rng: RNG = None) -> np.ndarray:
-        """Draw ``n`` parameter vectors uniformly in the configured ranges.
+    def sample(self, n: int, device: Union[str, torch.device, None] = None,
+               generator: Optional[torch.Generator] = None) -> torch.Tensor:
+        """Draw ``n`` parameter vectors uniformly in the configured ranges
+        (:func:`~mmequi.param_transforms.sampling.sample_uniform` with
+        float32 bounds on ``device``).
 
         Args:
             n: number of draws (``>= 0``).
-            rng: a ``np.random.RandomState`` or ``np.random.Generator``;
-                None uses numpy's global generator (``np.random.uniform``),
-                which the project reseeds per epoch and worker.
+            device: where to draw (None: the default device).
+            generator: a ``torch.Generator`` of that device; None uses
+                torch's global generator (seeded by the runner).
 
         Returns:
-            ``(n, dim)`` float32 array.
+            ``(n, dim)`` float32 tensor on ``device``.
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) \
                 or n < 0:
             raise ValueError(f'n must be an int >= 0, got {n!r}')
-        if rng is None:
-            rng = np.random
-        elif not isinstance(rng, (np.random.RandomState, np.random.Generator)):
-            raise TypeError('rng must be a np.random.RandomState, a '
-                            f'np.random.Generator or None, got {type(rng)}')
-        draws = rng.uniform(self.low, self.high, size=(int(n), self.dim))
-        return np.clip(draws.astype(np.float32), self.low.astype(np.float32),
-                       self.high.astype(np.float32))
+        low = torch.as_tensor(self.low, dtype=torch.float32, device=device)
+        high = torch.as_tensor(self.high, dtype=torch.float32, device=device)
+        return sample_uniform((int(n), self.dim), low, high, device=device,
+                              generator=generator)
+
+    def from_unit(self, u: np.ndarray) -> np.ndarray:
+        """Map uniforms ``u`` in ``[0, 1)`` ``(n, dim)`` (e.g. hashed ones)
+        to parameters ``low + (high - low) * u``, float64
+        (:func:`~mmequi.param_transforms.sampling.scale_unit`)."""
+        return scale_unit(np.asarray(u, dtype=np.float64), self.low,
+                          self.high)
 
     def apply(self, img: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
         """Apply ``g_theta`` to every image of a batch.

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import mmequi  # noqa: F401
-from mmequi.models.utils.param_transforms import SE2, Rotation, Translation
+from mmequi.param_transforms import SE2, Rotation, Translation
 
 from ._helpers import blob_image, centroid, disk_mask, smooth_images
 
