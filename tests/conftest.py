@@ -228,7 +228,10 @@ def _run_in_process(rel: str, argv: List[str]
                                              w.filename, w.lineno))
     finally:
         os.chdir(cwd)
-        for c, table in managers.items():
+        # classes first imported during the run (e.g. a toolbox's
+        # visualizer, often with a fixed name) hold only its instances
+        for c in _manager_classes():
+            table = managers.get(c, {})
             for name in list(c._instance_dict):
                 if name not in table:
                     inst = c._instance_dict.pop(name)
