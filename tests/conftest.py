@@ -9,17 +9,18 @@ from typing import Iterator, List, Optional
 
 import pytest
 
-# One intra-op thread for the test process and every subprocess it starts
-# (unless OMP_NUM_THREADS is set): the tests run tiny models, where a second
-# thread gains nothing, and on a loaded 2-core machine torch's thread pool
-# made them many times slower (an 80-step toy training: 118 s with the
-# default pool, 4 s with one thread). Set before torch is imported.
-os.environ.setdefault('OMP_NUM_THREADS', '1')
+import mmequi  # noqa: F401  (compat layer for every test)
+import torch
 
-import mmequi  # noqa: E402,F401  (compat layer for every test)
-import torch  # noqa: E402
-
-torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
+# One intra-op torch thread in the test process unless OMP_NUM_THREADS says
+# otherwise (run_tool's subprocesses get OMP_NUM_THREADS=1): the tests run
+# tiny models, where a second thread gains nothing, and on a loaded 2-core
+# machine torch's thread pool made them many times slower (an 80-step toy
+# training: 118 s with the default pool, 4 s with one thread). os.environ
+# is left alone, so other subprocesses (e.g. the thread-pool hang test in
+# tests/datasets/test_toy_3d.py) see the caller's environment.
+if 'OMP_NUM_THREADS' not in os.environ:
+    torch.set_num_threads(1)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_CFG = osp.join(REPO, 'configs', 'demo',
@@ -189,7 +190,7 @@ def _run_in_process(rel: str, argv: List[str]
     buf = io.StringIO()
     code = 0
     try:
-        # as the subprocesses' OMP_NUM_THREADS=1 (see the top of the file)
+        # as run_tool's subprocesses (OMP_NUM_THREADS=1)
         torch.set_num_threads(1)
         os.chdir(REPO)
         path = osp.join(REPO, rel)
