@@ -105,8 +105,9 @@ def _in_process_tool(args: List[str], env: Optional[dict]) -> Optional[str]:
 
 def _routed_subprocess_run(real_run):
     """``subprocess.run`` for a tool running in-process: a command that
-    ``run_tool`` would run in-process (and an environment that differs from
-    ours only in ``_LAUNCHER_ENV``) runs in-process, its output written to
+    ``run_tool`` would run in-process (from the repo root, with an
+    environment that differs from ours only in ``_LAUNCHER_ENV``) runs
+    in-process, its output written to
     the ``stdout`` file or returned as a pipe would; anything else goes to
     the real ``subprocess.run``."""
     def run(cmd, *args, **kwargs):
@@ -114,8 +115,10 @@ def _routed_subprocess_run(real_run):
         changed = {k for k in set(env or {}) | set(os.environ)
                    if (env or os.environ).get(k) != os.environ.get(k)}
         rel = None
+        cwd = kwargs.get('cwd')
         if not args and isinstance(cmd, (list, tuple)) and \
-                not (changed - _LAUNCHER_ENV):
+                not (changed - _LAUNCHER_ENV) and \
+                (cwd is None or osp.abspath(cwd) == REPO):
             rel = _in_process_tool([str(c) for c in cmd], None)
         if rel is None:
             return real_run(cmd, *args, **kwargs)
