@@ -11,6 +11,7 @@ in tests/tools/test_{mmdet,mmpose,classification}_transfer.py, and their
 suite commands (data-root keys included) are checked by the dry run."""
 import json
 import os.path as osp
+import sys
 
 import pytest
 import torch
@@ -20,6 +21,10 @@ from mmequi.testing import make_ade20k, make_coco, make_mpii
 from tests.conftest import REPO, run_tool
 
 SUITE = osp.join(REPO, 'tools', 'benchmarks', 'run_transfer_suite.sh')
+#: the end-to-end runs call the script behind SUITE (``exec python
+#: run_transfer_suite.py "$@"``, checked by test_dry_run_commands) through
+#: run_tool, which runs it and the tools it starts in this process
+SUITE_PY = SUITE.replace('.sh', '.py')
 IBOT_CFG = osp.join(REPO, 'configs', 'ibot',
                     'ibot_vit-small-p16_8xb128-amp-coslr-800e_in1k.py')
 
@@ -78,7 +83,8 @@ def test_suite_end_to_end(ibot_ckpt, tmp_path):
     ade = make_ade20k(str(root / 'ade'), num_train=4, num_val=2)
     mpii = make_mpii(str(root / 'mpii'), num_train=4, num_val=2)
     work = str(tmp_path / 'suite')
-    cmd = ['bash', SUITE, ibot_ckpt, '1', '--tasks', 'ade20k,mpii',
+    cmd = [sys.executable, SUITE_PY, ibot_ckpt, '1', '--tasks',
+           'ade20k,mpii',
            '--work-dir', work, '--name',
            'tiny iBOT', '--data-root', f'ade20k={ade}', f'mpii={mpii}',
            '--cfg-options', *tiny_options()]
@@ -179,7 +185,7 @@ def test_suite_homography_knn(ibot_ckpt, tmp_path):
     imagenet = make_classification_fixture('imagenet',
                                            str(root / 'imagenet'))
     work = str(tmp_path / 'suite')
-    out = run_tool(['bash', SUITE, ibot_ckpt, '1', '--tasks',
+    out = run_tool([sys.executable, SUITE_PY, ibot_ckpt, '1', '--tasks',
                     'homography,knn-in1k', '--work-dir', work,
                     '--data-root', f'coco={coco}', f'imagenet={imagenet}',
                     '--cfg-options', *cls_homography_options()],

@@ -224,6 +224,7 @@ def test_configuration_errors():
               data_samples=data['data_samples'], mode='loss')
 
 
+@pytest.mark.slow  # 80 optimisation steps of the whole model
 def test_learns_to_reconstruct_on_a_fixed_batch():
     model = build()
     model.train()
