@@ -17,7 +17,8 @@ from mmengine.evaluator import DumpResults
 
 from mmequi.utils.cli import (add_common_args, apply_common_args,
                               build_runner, finish_args, fix_dataloader,
-                              log_setup, setup_slurm_master_addr)
+                              log_setup, release_process_group,
+                              setup_slurm_master_addr)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -60,6 +61,7 @@ def main(argv=None) -> dict:
     metrics = runner.test()
     if args.metrics_out is not None and runner.rank == 0:
         write_metrics(metrics, args.metrics_out, args.config, args.checkpoint)
+    release_process_group()
     return metrics
 
 

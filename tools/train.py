@@ -22,6 +22,7 @@ from mmequi.engine import PrecisionLoggerHook
 from mmequi.utils.cli import (DATALOADERS, add_common_args,
                               apply_common_args, build_runner, finish_args,
                               fix_dataloader, log_setup,
+                              release_process_group,
                               setup_slurm_master_addr)
 
 
@@ -101,6 +102,7 @@ def main(argv=None) -> None:
     log_setup(runner)
     runner.register_hook(PrecisionLoggerHook())
     runner.train()
+    release_process_group()
 
 
 if __name__ == '__main__':

@@ -124,3 +124,14 @@ def log_setup(runner: Runner) -> None:
                else 'none')
     runner.logger.info(f'world size: {runner.world_size}, rank: '
                        f'{runner.rank}, torch.distributed backend: {backend}')
+
+
+def release_process_group() -> None:
+    """Destroy the default process group, if one was initialised, at the
+    end of a tool's ``main``. Left to interpreter exit, gloo's worker
+    threads may still hold tensors while Python tears down, and the rank
+    aborts ("terminate called without an active exception", SIGABRT) after
+    a successful run. A no-op in a non-distributed run."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

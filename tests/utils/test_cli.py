@@ -83,3 +83,18 @@ def test_build_runner_uses_runner_type():
     cfg = Config(dict(runner_type='_CliTestRunner', tag=7,
                       default_scope='mmpretrain'))
     assert cli.build_runner(cfg) == ('built', 7)
+
+
+def test_release_process_group(tmp_path):
+    """The tools destroy the group they initialised (gloo's threads at
+    interpreter exit aborted a finished rank) and do nothing without one."""
+    import torch.distributed as dist
+
+    from mmequi.utils.cli import release_process_group
+    release_process_group()  # no group: a no-op
+    assert not dist.is_initialized()
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/store',
+                            rank=0, world_size=1)
+    assert dist.is_initialized()
+    release_process_group()
+    assert not dist.is_initialized()
