@@ -16,6 +16,11 @@ TORCH ?= torch==2.14.1 torchvision==0.29.1
 TORCH_PIP_ARGS ?=
 STAMP := $(VENV)/.mmequi-installed
 PYTEST_ARGS ?=
+# Test processes: one per core, at most 4 (each imports the four toolboxes,
+# ~2 GB), whole test files per process (their module fixtures run once).
+# Every test process uses one torch thread (tests/conftest.py).
+# PYTEST_WORKERS= (empty) runs the suite in this one process.
+PYTEST_WORKERS ?= -n auto --maxprocesses=4 --dist loadfile
 
 .PHONY: install demo test test-fast clean-demo
 
@@ -46,10 +51,10 @@ demo: $(STAMP)
 	  --data-root $(DEMO_DATA) $(DEMO_ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest tests -m "not slow" $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 clean-demo:
 	rm -rf work_dirs/demo $(DEMO_DATA)

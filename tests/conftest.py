@@ -52,6 +52,19 @@ def _restore_default_scope():
     DefaultScope._instance_dict = saved
 
 
+@pytest.fixture(autouse=True)
+def _restore_environ():
+    """A test that writes ``os.environ`` directly (not via monkeypatch;
+    e.g. code under test that sets MASTER_ADDR) must not change what later
+    tests in the process see: with ``pytest -n`` the order differs and a
+    leaked MASTER_ADDR sent torchrun to a host that does not exist."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope='session')
 def toy_shapes(tmp_path_factory) -> str:
     """A tiny ImageNet-layout classification set (4 classes, 32 px)."""

@@ -59,7 +59,12 @@ def test_slurm_master_addr(monkeypatch):
         calls.append(cmd)
         return 'node17\nnode18\n'
     monkeypatch.setattr(subprocess, 'check_output', fake)
-    monkeypatch.delenv('MASTER_ADDR', raising=False)
+    # set, then delete: monkeypatch restores the caller's MASTER_ADDR (or
+    # its absence) after the test; a bare delenv of an absent variable
+    # records nothing and the value set below leaked into later tests
+    # (torchrun then waited for a host 'node17i')
+    monkeypatch.setenv('MASTER_ADDR', 'unset-by-test')
+    monkeypatch.delenv('MASTER_ADDR')
     monkeypatch.setenv('SLURM_NODELIST', 'node[17-18]')
     monkeypatch.delenv('MMEQUI_MASTER_ADDR_SUFFIX', raising=False)
     cli.setup_slurm_master_addr('slurm')              # no suffix: nothing
