@@ -8,8 +8,4 @@
 _base_ = ['./ibot-equi_vit-tiny-p16_1xb64-6e_toy-3diebench-64px_all-rot.py']
 
 model = dict(head=dict(d_equi=0), neck=dict(out_channels=192))
-custom_hooks = [
-    dict(type='EpochSeedHook'),
-    {{_base_.teacher_hook}},
-    {{_base_.collapse_hook}},
-]
+custom_hooks = {{_base_.ibot_hooks}}  # the method's hooks less the recon grid

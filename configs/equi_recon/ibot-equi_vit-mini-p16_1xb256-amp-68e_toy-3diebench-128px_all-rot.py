@@ -17,7 +17,8 @@
 # Not run by us yet (no GPU was lent to the session that wrote it); it
 # trains 2 iterations on CPU in tests/tools/test_gpu_experiment.py.
 # Control arm: ibot-equi-ctrl_vit-mini-p16_1xb256-amp-68e_toy-3diebench-128px_all-rot.py
-_base_ = ['./ibot-equi_vit-tiny-p16_1xb64-6e_toy-3diebench-64px_all-rot.py']
+_base_ = ['./ibot-equi_vit-tiny-p16_1xb64-6e_toy-3diebench-64px_all-rot.py',
+          '../_base_/datasets/toy-3diebench-128px_bs256_gpu.py']
 
 img_size = 128
 local_size = 64
@@ -60,10 +61,14 @@ auto_scale_lr = dict(base_batch_size=256)
 teacher_hook = dict(type='DistillationTeacherHook', momentum=0.996,
                     end_momentum=1.0, teacher_temp=0.04,
                     warmup_teacher_temp=0.04, warmup_epochs=1)
-custom_hooks = [
-    dict(type='EpochSeedHook'),
-    teacher_hook,
-    {{_base_.collapse_hook}},
+# the demo's collapse monitor (configs/_base_/schedules/
+# toy-3diebench_adamw-coslr-6e_ibot.py: warns after 50 iterations in a row of
+# a uniform or single-prototype teacher output)
+collapse_hook = dict(type='CollapseMonitorHook', uniform_threshold=0.9,
+                     min_protos=2.0, patience=50)
+# the control arm runs these alone
+ibot_hooks = [dict(type='EpochSeedHook'), teacher_hook, collapse_hook]
+custom_hooks = ibot_hooks + [
     dict(type='ReconVisualizationHook', interval=100000, num_samples=4),
 ]
 # different θ draws and crops on every rank (they are drawn on the device)

@@ -23,10 +23,10 @@ model = dict(
     loss=dict(num_local={{_base_.toy_die_num_local}}),
     head=dict(d_equi=d_equi, decoder=dict(channels=(8, 16, 16, 8))))
 train_dataloader = {{_base_.toy_die_single_ibot_train_dataloader}}
-custom_hooks = [
-    dict(type='EpochSeedHook'),
-    {{_base_.teacher_hook}},
-    {{_base_.collapse_hook}},
+# the demo iBOT's hooks (the schedule's); the control arm runs these alone
+ibot_hooks = [dict(type='EpochSeedHook'), {{_base_.teacher_hook}},
+              {{_base_.collapse_hook}}]
+custom_hooks = ibot_hooks + [
     # one grid u | û_1 | u_1 | û_2 | u_2 | v2 after the last iteration (the
     # hook leaves the run unchanged: own RNG, copies of the data samples)
     dict(type='ReconVisualizationHook', interval=10000, num_samples=4),

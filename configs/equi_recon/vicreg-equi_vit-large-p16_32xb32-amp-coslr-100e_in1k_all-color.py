@@ -1,8 +1,7 @@
 # VICReg + ours, ViT-L/16, paper row "Ours(VICReg, all, color)":
 # targets = colour jitter (brightness, contrast, saturation ±0.4, hue ±0.1).
-_base_ = [
-    './vicreg-equi_vit-large-p16_32xb32-amp-coslr-100e_in1k_all-rot.py',
-    './_base_/targets.py'
-]
+_base_ = ['./vicreg-equi_vit-large-p16_32xb32-amp-coslr-100e_in1k_all-rot.py']
 
-model = dict(data_preprocessor=dict(transform={{_base_.color_target}}))
+model = dict(data_preprocessor=dict(
+    transform=dict(_delete_=True, type='color', brightness=0.4,
+                   contrast=0.4, saturation=0.4, hue=0.1)))

@@ -3,13 +3,6 @@
 _base_ = ['../_base_/models/vicreg-equi_vit-large-p16.py',
           '../_base_/datasets/imagenet_bs128_vicreg.py',
           '../_base_/schedules/imagenet_bs1024_adamw-coslr-100e_vicreg.py',
-          '../_base_/default_runtime.py']
+          './_base_/vicreg-equi_runtime.py']
 
 train_dataloader = dict(batch_size=32)
-custom_hooks = [
-    dict(type='EpochSeedHook'),
-    dict(type='ReconVisualizationHook', interval=2000, num_samples=4),
-]
-vis_backends = [dict(type='LocalVisBackend'),
-                dict(type='TensorboardVisBackend')]
-visualizer = dict(vis_backends=vis_backends)

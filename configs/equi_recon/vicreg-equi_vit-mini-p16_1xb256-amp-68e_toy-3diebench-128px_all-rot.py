@@ -11,7 +11,7 @@
 # ARMS=all; not run by us yet (no GPU lent).
 # Control arm: vicreg-equi-ctrl_vit-mini-p16_1xb256-amp-68e_toy-3diebench-128px_all-rot.py
 _base_ = ['./vicreg-equi_vit-small-p16_8xb128-amp-coslr-100e_in1k_all-rot.py',
-          '../_base_/datasets/three_die_bench.py']
+          '../_base_/datasets/toy-3diebench-128px_bs256_gpu.py']
 
 img_size = 128
 embed = 256

@@ -7,12 +7,4 @@
 _base_ = ['../_base_/models/vicreg-equi_vit-small-p16.py',
           '../_base_/datasets/imagenet_bs128_vicreg.py',
           '../_base_/schedules/imagenet_bs1024_adamw-coslr-100e_vicreg.py',
-          '../_base_/default_runtime.py']
-
-custom_hooks = [
-    dict(type='EpochSeedHook'),
-    dict(type='ReconVisualizationHook', interval=2000, num_samples=4),
-]
-vis_backends = [dict(type='LocalVisBackend'),
-                dict(type='TensorboardVisBackend')]
-visualizer = dict(vis_backends=vis_backends)
+          './_base_/vicreg-equi_runtime.py']

@@ -13,3 +13,6 @@ param_scheduler = [
          begin=0, end=max_epochs, convert_to_iter_based=True),
 ]
 train_cfg = dict(max_epochs=max_epochs)
+# the ViT-S/16 teacher hook, unchanged (custom_hooks as the base file); for
+# configs that rewrite the list with {{_base_.ibot_teacher_hook}}
+ibot_teacher_hook = {{_base_.ibot_teacher_hook}}

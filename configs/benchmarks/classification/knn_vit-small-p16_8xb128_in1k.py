@@ -50,7 +50,7 @@ bank_dataloader = dict(
         type={{_base_.dataset_type}},
         data_root={{_base_.data_root}},
         split='train',
-        pipeline={{_base_.test_pipeline}}))
+        pipeline={{_base_.val_dataloader.dataset.pipeline}}))
 
 test_cfg = dict(
     type='KNNTestLoop',

@@ -5,9 +5,8 @@
 _base_ = ['./linear-3diebench_vit-small-p16_1xb256-100e_3diebench.py',
           './_base_/resnet18_sie.py']
 
-model = dict(backbone={{_base_.sie_backbone}}, feature='gap', channels=None,
-             prefix='backbone.', dummy_size=256)
-train_dataloader = dict(
-    dataset=dict(pipeline={{_base_.sie_single_pipeline}}))
-val_dataloader = dict(dataset=dict(pipeline={{_base_.sie_single_pipeline}}))
+model = {{_base_.sie_probe_model}}
+# the renders at 256 px in both loaders (merged into the base config's)
+train_dataloader = {{_base_.sie_single_dataloader}}
+val_dataloader = train_dataloader
 test_dataloader = val_dataloader

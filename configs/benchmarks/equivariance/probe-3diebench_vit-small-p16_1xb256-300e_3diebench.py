@@ -14,13 +14,14 @@ _base_ = ['./_base_/probe_runtime.py', './_base_/vit_small_ibot.py']
 data_root = 'data/3DIEBench'
 num_views = 50
 img_size = 224
+mlp_probe = {{_base_.mlp_probe}}  # SIE's probe MLP, one per task
 model = dict(
     num_views=2,
     tasks=dict(
         rot_quat=dict(views=(0, 1), target='rot_quat', out_channels=4,
-                      head={{_base_.mlp_probe}}),
+                      head=mlp_probe),
         color_diff=dict(views=(0, 1), target='color_diff', out_channels=2,
-                        head={{_base_.mlp_probe}})))
+                        head=mlp_probe)))
 pair_pipeline = [
     dict(type='LoadViews'),
     dict(type='ApplyToViews', transforms=[

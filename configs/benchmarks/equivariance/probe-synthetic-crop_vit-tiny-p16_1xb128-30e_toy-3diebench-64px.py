@@ -10,14 +10,18 @@
 # Metric names carry the protocol: r2_crop/rot_sie, r2_crop/trans_sie.
 _base_ = ['./probe-synthetic_vit-tiny-p16_1xb128-30e_toy-3diebench-64px.py']
 
+# the toy probes' 256-wide MLP (SIE's probe MLP of _base_/probe_runtime.py,
+# narrowed as _base_/toy_3diebench.py says); tasks are replaced whole here
+toy_mlp_probe = dict(type='MLPNeck', hidden_channels=256, num_layers=3,
+                     norm_cfg=None, act='ReLU')
 model = dict(
     num_views=3,  # window of I, of g_rot(I), of g_trans(I)
     tasks=dict(
         _delete_=True,
         rot=dict(views=(0, 1), target='probe_rot', out_channels=1,
-                 head={{_base_.toy_mlp_probe}}),
+                 head=toy_mlp_probe),
         trans=dict(views=(0, 2), target='probe_trans', out_channels=2,
-                   head={{_base_.toy_mlp_probe}})),
+                   head=toy_mlp_probe)),
     data_preprocessor=dict(
         transforms=dict(_delete_=True,
                         rot=dict(type='rotation', max_angle=45.0),

@@ -10,6 +10,7 @@ _base_ = ['./_base_/probe_runtime.py', './_base_/vit_small_ibot.py']
 data_root = 'data/imagenet'
 img_size = 224
 probe_epochs = 50
+mlp_probe = {{_base_.mlp_probe}}  # SIE's probe MLP, one per task
 # the paper's ranges (Table 2); pixel values are at 224 px
 transforms = dict(
     rot=dict(type='rotation', max_angle=45.0),
@@ -21,13 +22,13 @@ model = dict(
     num_views=5,  # I, g_rot(I), g_color(I), g_blur(I), g_trans(I)
     tasks=dict(
         rot=dict(views=(0, 1), target='probe_rot', out_channels=1,
-                 head={{_base_.mlp_probe}}),
+                 head=mlp_probe),
         color=dict(views=(0, 2), target='probe_color', out_channels=4,
-                   head={{_base_.mlp_probe}}),
+                   head=mlp_probe),
         blur=dict(views=(0, 3), target='probe_blur', out_channels=1,
-                  head={{_base_.mlp_probe}}),
+                  head=mlp_probe),
         trans=dict(views=(0, 4), target='probe_trans', out_channels=2,
-                   head={{_base_.mlp_probe}})),
+                   head=mlp_probe)),
     data_preprocessor=dict(type='TransformProbeDataPreprocessor',
                            transforms=transforms, seed=0))
 pipeline = [

@@ -8,35 +8,25 @@
 _base_ = ['./probe-synthetic_vit-small-p16_1xb256-50e_in1k.py',
           './_base_/toy_3diebench.py', '../../_base_/models/toy_vit.py']
 
-toy_single_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='PackInputs', meta_keys=['img_path', 'sample_idx']),
-]
+# the toy probes' model and 256-wide MLP heads (see _base_/toy_3diebench.py)
+toy_head = dict(hidden_channels=256)
 model = dict(
-    backbone={{_base_.toy_vit}}, dummy_size={{_base_.toy_img_size}},
-    input_norm={{_base_.toy_input_norm}}, feature={{_base_.toy_feature}},
-    tasks=dict(rot=dict(head={{_base_.toy_mlp_probe}}),
-               color=dict(head={{_base_.toy_mlp_probe}}),
-               blur=dict(head={{_base_.toy_mlp_probe}}),
-               trans=dict(head={{_base_.toy_mlp_probe}})))
-train_dataloader = dict(
-    batch_size={{_base_.toy_batch_size}}, num_workers=0,
-    persistent_workers=False,
-    dataset=dict(
-        _delete_=True, type='CachedDataset',
-        dataset=dict(type='ThreeDIEBench', data_root={{_base_.toy_data_root}},
-                     split='train', mode='single',
-                     num_views={{_base_.toy_num_views}},
-                     pipeline=toy_single_pipeline)))
+    backbone={{_base_.toy_vit}}, dummy_size=64, input_norm=True,
+    feature='cls_mean_patch',
+    tasks=dict(rot=dict(head=toy_head), color=dict(head=toy_head),
+               blur=dict(head=toy_head), trans=dict(head=toy_head)))
+train_dataloader = {{_base_.toy_single_train_dataloader}}
+# every render of the held-out objects (replaces the base config's val set;
+# written here, not taken from _base_/toy_3diebench.py: test_dataloader
+# shares it and the merge would pop the _delete_ of a base dict)
 val_dataloader = dict(
-    batch_size={{_base_.toy_batch_size}}, num_workers=0,
-    persistent_workers=False,
+    batch_size=128, num_workers=0, persistent_workers=False,
     dataset=dict(_delete_=True, type='ThreeDIEBench',
-                 data_root={{_base_.toy_data_root}}, split='val',
-                 mode='single', num_views={{_base_.toy_num_views}},
-                 pipeline=toy_single_pipeline, test_mode=True))
+                 data_root='data/toy_3diebench', split='val', mode='single',
+                 num_views=10, pipeline={{_base_.toy_single_pipeline}},
+                 test_mode=True))
 test_dataloader = val_dataloader
-train_cfg = dict(max_epochs={{_base_.toy_probe_epochs}},
-                 val_interval={{_base_.toy_probe_epochs}})
+probe_epochs = 30
+train_cfg = dict(max_epochs=probe_epochs, val_interval=probe_epochs)
 default_hooks = dict(logger=dict(interval=10),
-                     checkpoint=dict(interval={{_base_.toy_probe_epochs}}))
+                     checkpoint=dict(interval=probe_epochs))

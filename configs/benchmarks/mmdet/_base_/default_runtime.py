@@ -1,9 +1,11 @@
 # mmdet runtime for the dense transfer benchmarks (modelled on mmdet 3.3.0's
-# configs/_base_/default_runtime.py). mmequi is imported by custom_imports:
-# it installs the mmcv op backend (Mask R-CNN calls nms and roi_align) and
-# registers SimpleFPN, LN2d and ViTLayerDecayOptimWrapperConstructor in mmdet.
+# configs/_base_/default_runtime.py) on ../../_base_/dense_runtime.py. mmequi
+# (custom_imports there) installs the mmcv op backend (Mask R-CNN calls nms
+# and roi_align) and registers SimpleFPN, LN2d and
+# ViTLayerDecayOptimWrapperConstructor in mmdet.
+_base_ = ['../../_base_/dense_runtime.py']
+
 default_scope = 'mmdet'
-custom_imports = dict(imports=['mmequi'], allow_failed_imports=False)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
@@ -15,18 +17,5 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='DetVisualizationHook'))
 
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # nccl on GPUs; mmequi switches to gloo when there is no GPU
-    dist_cfg=dict(backend='nccl'),
-)
-
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(
-    type='DetLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+visualizer = dict(type='DetLocalVisualizer')
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
-
-log_level = 'INFO'
-load_from = None
-resume = False

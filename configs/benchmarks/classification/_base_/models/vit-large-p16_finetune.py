@@ -12,3 +12,6 @@ model = dict(
         drop_path_rate=0.2,
         init_cfg=dict(type='Pretrained', checkpoint=pretrained_backbone)),
     head=dict(in_channels=1024))
+# the training pipeline, as ViT-S/16 (a config takes it with
+#   train_dataloader = dict(dataset=dict(pipeline={{_base_.ft_train_pipeline}})))
+ft_train_pipeline = {{_base_.ft_train_pipeline}}

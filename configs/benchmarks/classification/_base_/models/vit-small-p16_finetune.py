@@ -65,25 +65,13 @@ ft_train_pipeline = [
 ]
 # CIFAR: in-memory RGB 32x32 arrays (no file loading), upsampled to 224;
 # pad / fill values in RGB order.
-ft_train_pipeline_cifar = [
-    dict(type='RandomResizedCrop', scale=224, backend='pillow',
-         interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(
-        type='RandAugment',
-        policies='timm_increasing',
-        num_policies=2,
-        total_level=10,
-        magnitude_level=9,
-        magnitude_std=0.5,
-        hparams=dict(pad_val=[124, 116, 104], interpolation='bicubic')),
-    dict(
-        type='RandomErasing',
-        erase_prob=0.25,
-        mode='rand',
-        min_area_ratio=0.02,
-        max_area_ratio=1 / 3,
-        fill_color=[123.675, 116.28, 103.53],
-        fill_std=[58.395, 57.12, 57.375]),
+# (ft_train_pipeline without LoadImageFromFile, the pad / fill values of
+# RandAugment and RandomErasing reversed)
+ft_train_pipeline_cifar = ft_train_pipeline[1:3] + [
+    dict(ft_train_pipeline[3],  # RandAugment
+         hparams=dict(pad_val=[124, 116, 104], interpolation='bicubic')),
+    dict(ft_train_pipeline[4],  # RandomErasing
+         fill_color=[123.675, 116.28, 103.53],
+         fill_std=[58.395, 57.12, 57.375]),
     dict(type='PackInputs'),
 ]

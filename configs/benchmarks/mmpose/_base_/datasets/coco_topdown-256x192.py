@@ -11,9 +11,10 @@
 #
 # data_root is used when the config is read: with another root also set
 # val_evaluator.ann_file / test_evaluator.ann_file (or edit data_root here).
+_base_ = ['./_topdown_loaders.py']
+
 data_root = 'data/coco/'
 dataset_type = 'CocoDataset'
-data_mode = 'topdown'
 num_keypoints = 17
 val_ann_file = 'annotations/person_keypoints_val2017.json'
 
@@ -38,32 +39,20 @@ val_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=64,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        data_mode=data_mode,
         ann_file='annotations/person_keypoints_train2017.json',
         data_prefix=dict(img='train2017/'),
         pipeline=train_pipeline,
     ))
 val_dataloader = dict(
-    batch_size=32,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        data_mode=data_mode,
         ann_file=val_ann_file,
         bbox_file=None,  # ground-truth person boxes (see above)
         data_prefix=dict(img='val2017/'),
-        test_mode=True,
         pipeline=val_pipeline,
     ))
 test_dataloader = val_dataloader

@@ -8,9 +8,10 @@
 # normalised by the head sizes in annotations/mpii_gt_val.mat (headbox_file).
 # data_root is used when the config is read: with another root also set
 # val_dataloader.dataset.headbox_file / test_dataloader.dataset.headbox_file.
+_base_ = ['./_topdown_loaders.py']
+
 data_root = 'data/mpii/'
 dataset_type = 'MpiiDataset'
-data_mode = 'topdown'
 num_keypoints = 16
 
 codec = dict(
@@ -33,32 +34,20 @@ val_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=64,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        data_mode=data_mode,
         ann_file='annotations/mpii_train.json',
         data_prefix=dict(img='images/'),
         pipeline=train_pipeline,
     ))
 val_dataloader = dict(
-    batch_size=32,
-    num_workers=4,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        data_mode=data_mode,
         ann_file='annotations/mpii_val.json',
         headbox_file=data_root + 'annotations/mpii_gt_val.mat',
         data_prefix=dict(img='images/'),
-        test_mode=True,
         pipeline=val_pipeline,
     ))
 test_dataloader = val_dataloader
