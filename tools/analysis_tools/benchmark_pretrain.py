@@ -7,12 +7,34 @@ crops, masks and recorded parameters are real.
 
     python tools/analysis_tools/benchmark_pretrain.py CONFIG \
         [--device cuda] [--batch-size 128] [--iters 20] [--warmup 5] \
-        [--fp32] [--threads 2] [--data] [--json out.json]
+        [--fp32] [--threads 2] [--data] [--breakdown] [--json out.json]
 
 Model FLOPs are counted with ``torch.utils.flop_counter.FlopCounterMode``
 over one full training step (teacher forward, student forward + backward);
 MFU = FLOPs / step time / peak FLOP/s of the device (a table of common
 GPUs, or ``--peak-tflops``).
+
+``--breakdown``: after the timed steps, ``--iters`` more steps run with each
+component's calls wrapped in a timer (and a ``torch.profiler.record_function``
+region of the same name, so an external profiler shows them too):
+
+    data_preprocessor   model.data_preprocessor (view warps, targets)
+    teacher_forward     model.teacher.backbone and model.teacher.neck
+    student_backbone    model.backbone (global views, local crops, rescue)
+    neck                model.neck (forward, embed, projections)
+    <name>_loss         every ``*_loss`` submodule (e.g. ibot_loss)
+    recon_head          model.head: decoders + reconstruction loss (+ rescue)
+    backward            optim_wrapper.backward
+    optimizer_step      optim_wrapper.step and zero_grad
+
+Times are exclusive: a region called inside another (the student backbone
+inside the rescue loss) counts only in the inner one. Each is reported as ms
+per step and % of the instrumented step (mean over the ``--iters`` steps);
+``unattributed`` is the rest (train_step glue, loss parsing). On CUDA the
+device is synchronised at every region boundary, so the instrumented step is
+slower than the plain one. The teacher EMA update (``momentum_update``, run
+by DistillationTeacherHook after the step, not part of ``train_step``) is
+timed separately as ``ema_update_ms``.
 """
 import argparse
 import copy
@@ -24,6 +46,9 @@ import resource
 import statistics
 import tempfile
 import time
+from collections import defaultdict
+from contextlib import contextmanager
+from typing import Callable, Dict, List, Tuple
 
 import mmequi  # noqa: F401
 import numpy as np
@@ -57,6 +82,8 @@ def parse_args(argv=None):
     p.add_argument('--data-images', type=int, default=64)
     p.add_argument('--peak-tflops', type=float,
                    help='device peak TFLOP/s for MFU (default: table)')
+    p.add_argument('--breakdown', action='store_true',
+                   help='also time the step\'s components (see module doc)')
     p.add_argument('--json', help='write the results to this JSON file')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p.parse_args(argv)
@@ -118,6 +145,113 @@ def prepare(model):
     for attr in ('teacher_temp', 'teacher_patch_temp'):
         if hasattr(model, attr) and getattr(model, attr) is None:
             setattr(model, attr, 0.04)
+
+
+class RegionTimer:
+    """Exclusive wall time per named region: entering a region pauses the
+    enclosing one. ``sync`` is called at every boundary (CUDA)."""
+
+    def __init__(self, sync: Callable[[], None]) -> None:
+        self.sync = sync
+        self.total: Dict[str, float] = defaultdict(float)
+        self._stack: List[str] = []
+        self._since = 0.0
+
+    def _charge(self) -> float:
+        self.sync()
+        now = time.perf_counter()
+        if self._stack:
+            self.total[self._stack[-1]] += now - self._since
+        return now
+
+    @contextmanager
+    def region(self, name: str):
+        self._since = self._charge()
+        self._stack.append(name)
+        try:
+            with torch.profiler.record_function(name):
+                yield
+        finally:
+            self._since = self._charge()
+            self._stack.pop()
+
+
+def _breakdown_targets(model, wrapper) -> List[Tuple[str, object, str]]:
+    """(region, object, method) for every component the model has."""
+    targets = [('data_preprocessor', model.data_preprocessor, 'forward'),
+               ('student_backbone', model.backbone, 'forward'),
+               ('backward', wrapper, 'backward'),
+               ('optimizer_step', wrapper, 'step'),
+               ('optimizer_step', wrapper, 'zero_grad')]
+    teacher = getattr(model, 'teacher', None)
+    for part in ('backbone', 'neck'):
+        if teacher is not None and part in teacher:
+            targets += [('teacher_forward', teacher[part], m) for m in
+                        ('forward', 'forward_cls', 'forward_patch')]
+    neck = getattr(model, 'neck', None)
+    if neck is not None:
+        targets += [('neck', neck, m) for m in
+                    ('forward', 'forward_cls', 'forward_patch', 'embed',
+                     'project_patch')]
+    for name, module in model.named_children():
+        if name.endswith('_loss'):
+            targets.append((name, module, 'forward'))
+    head = getattr(model, 'head', None)
+    if head is not None:
+        targets += [('recon_head', head, m)
+                    for m in ('loss', 'rescue_loss', 'decode')]
+    return [t for t in targets if hasattr(t[1], t[2])]
+
+
+def time_breakdown(model, data, wrapper, iters: int,
+                   sync: Callable[[], None]) -> dict:
+    """Mean ms per step of each component over ``iters`` instrumented
+    steps (see the module docstring); the wrappers are removed after."""
+    timer = RegionTimer(sync)
+
+    def wrap(name, fn):
+        def timed(*args, **kwargs):
+            with timer.region(name):
+                return fn(*args, **kwargs)
+        return timed
+
+    targets = _breakdown_targets(model, wrapper)
+    for name, obj, method in targets:  # instance attribute shadows class
+        setattr(obj, method, wrap(name, getattr(obj, method)))
+    steps, ema = [], []
+    try:
+        for _ in range(iters):
+            sync()
+            t = time.perf_counter()
+            model.train_step(data, wrapper)
+            sync()
+            steps.append(time.perf_counter() - t)
+            if hasattr(model, 'momentum_update'):
+                t = time.perf_counter()
+                model.momentum_update(0.996)
+                sync()
+                ema.append(time.perf_counter() - t)
+    finally:
+        for _, obj, method in targets:
+            obj.__dict__.pop(method, None)
+    step_ms = 1000 * statistics.mean(steps)
+    comps = {k: 1000 * v / iters for k, v in timer.total.items()}
+    return dict(step_ms=step_ms, components_ms=comps,
+                components_pct={k: 100 * v / step_ms
+                                for k, v in comps.items()},
+                unattributed_ms=step_ms - sum(comps.values()),
+                ema_update_ms=1000 * statistics.mean(ema) if ema else None)
+
+
+def print_breakdown(b: dict) -> None:
+    print(f"breakdown   instrumented step {b['step_ms']:.1f} ms")
+    rows = sorted(b['components_ms'].items(), key=lambda kv: -kv[1])
+    rows.append(('unattributed', b['unattributed_ms']))
+    for name, ms in rows:
+        print(f'  {name:<20} {ms:9.1f} ms  {100 * ms / b["step_ms"]:5.1f} %')
+    if b['ema_update_ms'] is not None:
+        print(f"  {'(ema_update)':<20} {b['ema_update_ms']:9.1f} ms  "
+              '(after the step, DistillationTeacherHook)')
 
 
 def main(argv=None) -> dict:
@@ -182,6 +316,9 @@ def main(argv=None) -> dict:
         mfu=(flops / step / 1e12 / peak) if peak else None,
         synthetic_batch_s=batch_s, torch=torch.__version__,
         date=time.strftime('%Y-%m-%d'))
+    if args.breakdown:
+        result['breakdown'] = time_breakdown(model, data, wrapper,
+                                             args.iters, sync)
     if args.data:
         result.update(bench_data(cfg, args.data_images))
 
@@ -200,6 +337,8 @@ def main(argv=None) -> dict:
         print(f"data        {result['data_images_per_s_per_worker']:.1f} "
               f"images/s per worker ({result['data_ms_per_image']:.1f} ms "
               'per image, JPEG decode + full pipeline, 1 thread)')
+    if args.breakdown:
+        print_breakdown(result['breakdown'])
     if args.json:
         os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
         with open(args.json, 'w') as f:
