@@ -14,6 +14,10 @@ Use :class:`SSLOptimWrapper` (fp32) or :class:`SSLAmpOptimWrapper`
 (autocast; ``dtype='bfloat16'``, ``loss_scale=dict(enabled=False)`` is our
 default). With AMP the gradients are unscaled before the per-parameter
 clip, as upstream's ``AmpOptimWrapper`` does before its own clip.
+
+No device value is read before the optimizer step: the global gradient
+norm logged as ``train/grad_norm`` (per-parameter clip only) is read once,
+after ``optimizer.step`` has queued its kernels (issue 13).
 """
 from typing import Optional
 

@@ -13,6 +13,7 @@ optimizer's kernels are queued (an optimizer step post-hook marks that).
 counters with ``.item()``, but those live on the host (CPU tensors) on a GPU
 too, so the recorder is off between the step's pre- and post-hook.
 """
+import pytest
 import torch
 from mmpretrain.registry import MODELS
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -47,17 +48,20 @@ class SyncRecorder(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
-def _wrapper(model):
+def _wrapper(model, amp=False):
+    cfg = dict(type='SSLOptimWrapper',
+               optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.04),
+               clip_grad=dict(type='per_param', max_norm=3.0))
+    if amp:  # the recipes' bf16 autocast
+        cfg.update(type='SSLAmpOptimWrapper', dtype='bfloat16',
+                   loss_scale=dict(enabled=False))
     return SSLOptimWrapperConstructor(
-        dict(type='SSLOptimWrapper',
-             optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.04),
-             clip_grad=dict(type='per_param', max_norm=3.0)),
-        dict(freeze={'neck.last_layer': 1}))(model)
+        cfg, dict(freeze={'neck.last_layer': 1}))(model)
 
 
-def _syncs_in_step(model, raw):
+def _syncs_in_step(model, raw, amp=False):
     model.train()
-    optim_wrapper = _wrapper(model)
+    optim_wrapper = _wrapper(model, amp)
     data = model.data_preprocessor(raw, True)  # outside the checked region
     recorder = SyncRecorder()
 
@@ -70,7 +74,7 @@ def _syncs_in_step(model, raw):
     optim_wrapper.optimizer.register_step_post_hook(
         lambda *_: stepped.append(True))  # its kernels are queued
     before = [p.detach().clone() for p in model.parameters()]
-    with recorder:
+    with recorder, optim_wrapper.optim_context(model):
         losses = model._run_forward(data, mode='loss')
         loss, _ = model.parse_losses(losses)
         optim_wrapper.update_params(loss)
@@ -89,8 +93,9 @@ def tiny_ibot(preprocessor='iBOTDataPreprocessor'):
     return model
 
 
-def test_ibot_step_has_no_host_sync():
-    calls = _syncs_in_step(tiny_ibot(), test_ibot.batch())
+@pytest.mark.parametrize('amp', [False, True])
+def test_ibot_step_has_no_host_sync(amp):
+    calls = _syncs_in_step(tiny_ibot(), test_ibot.batch(), amp)
     assert calls == []
 
 
@@ -102,9 +107,10 @@ def test_without_the_index_one_sync_remains():
     assert calls == ['aten.nonzero.default']
 
 
-def test_ibot_equi_recon_step_has_no_host_sync():
+@pytest.mark.parametrize('amp', [False, True])
+def test_ibot_equi_recon_step_has_no_host_sync(amp):
     model = test_ibot_equi_recon.build()
-    calls = _syncs_in_step(model, test_ibot_equi_recon.raw_batch())
+    calls = _syncs_in_step(model, test_ibot_equi_recon.raw_batch(), amp)
     assert calls == []
 
 
