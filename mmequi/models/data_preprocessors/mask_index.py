@@ -20,7 +20,7 @@ order of ``masks.nonzero()``) and stores, in data sample b,
 device with one ``cat`` (no sort, no sync); ``x.flatten(0, 1)
 .index_select(0, index)`` then equals ``x[masks]`` exactly.
 """
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 import torch
 
@@ -54,13 +54,16 @@ def add_mask_token_index(data_samples: Optional[Sequence]) -> None:
     B, G = len(masks), masks[0].shape[0]
     flat = torch.stack(masks).flatten(2).bool()  # (B, G, N)
     N = flat.shape[-1]
-    rows = torch.arange(G)[:, None] * B  # (G, 1): row g·B of the batch
-    for b, (ds, m) in enumerate(zip(data_samples, flat)):
-        per_view: List[torch.Tensor] = [
-            (rows[g] + b) * N + m[g].nonzero()[:, 0] for g in range(G)]
-        ds.set_field(torch.cat(per_view), MASK_INDEX_KEY)
-        ds.set_metainfo({COUNTS_KEY: tuple(int(t.numel()) for t in per_view),
-                         GRID_KEY: (B, G, N)})
+    # row-major indices into the view-major (G·B, N) mask, then grouped by
+    # image (stable: each image's stay ascending, i.e. by view, then token)
+    index = flat.transpose(0, 1).flatten().nonzero()[:, 0]  # (M,)
+    index = index[torch.argsort(index // N % B, stable=True)]
+    counts = flat.sum(-1)  # (B, G)
+    for ds, part, per_view in zip(data_samples,
+                                  index.split(counts.sum(1).tolist()),
+                                  counts.tolist()):
+        ds.set_field(part, MASK_INDEX_KEY)
+        ds.set_metainfo({COUNTS_KEY: tuple(per_view), GRID_KEY: (B, G, N)})
 
 
 def gather_mask_token_index(data_samples: Sequence, num_views: int,
