@@ -19,7 +19,8 @@ from mmpretrain.registry import MODELS
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from mmequi.engine.optimizers import SSLOptimWrapperConstructor
-from tests.models.algorithms import test_ibot, test_ibot_equi_recon
+from tests.models.algorithms import (test_ibot, test_ibot_equi_recon,
+                                     test_vicreg_equi_recon)
 
 SYNC_OPS = {'aten._local_scalar_dense', 'aten.nonzero',
             'aten.masked_select', 'aten.nonzero_static'}
@@ -48,7 +49,7 @@ class SyncRecorder(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
-def _wrapper(model, amp=False):
+def _wrapper(model, amp=False, freeze='neck.last_layer'):
     cfg = dict(type='SSLOptimWrapper',
                optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.04),
                clip_grad=dict(type='per_param', max_norm=3.0))
@@ -56,12 +57,12 @@ def _wrapper(model, amp=False):
         cfg.update(type='SSLAmpOptimWrapper', dtype='bfloat16',
                    loss_scale=dict(enabled=False))
     return SSLOptimWrapperConstructor(
-        cfg, dict(freeze={'neck.last_layer': 1}))(model)
+        cfg, dict(freeze={freeze: 1} if freeze else {}))(model)
 
 
-def _syncs_in_step(model, raw, amp=False):
+def _syncs_in_step(model, raw, amp=False, freeze='neck.last_layer'):
     model.train()
-    optim_wrapper = _wrapper(model, amp)
+    optim_wrapper = _wrapper(model, amp, freeze)
     data = model.data_preprocessor(raw, True)  # outside the checked region
     recorder = SyncRecorder()
 
@@ -111,6 +112,21 @@ def test_without_the_index_one_sync_remains():
 def test_ibot_equi_recon_step_has_no_host_sync(amp):
     model = test_ibot_equi_recon.build()
     calls = _syncs_in_step(model, test_ibot_equi_recon.raw_batch(), amp)
+    assert calls == []
+
+
+def test_cross_attention_decoder_and_rescue_step_has_no_host_sync():
+    model = test_ibot_equi_recon.build(
+        decoder=dict(type='CrossAttnReconDecoder', patch_size=8,
+                     embed_dims=16, num_heads=2, channels=(8, 8, 8, 8)),
+        topk=dict(type='EasySampleRescue', ratio=0.5, loss_weight=0.5))
+    calls = _syncs_in_step(model, test_ibot_equi_recon.raw_batch())
+    assert calls == []
+
+
+def test_vicreg_equi_recon_step_has_no_host_sync():
+    calls = _syncs_in_step(test_vicreg_equi_recon.build(),
+                           test_vicreg_equi_recon.raw_batch(), freeze=None)
     assert calls == []
 
 
