@@ -5,7 +5,9 @@
 model = dict(
     type='iBOT',
     data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
+        # SelfSupDataPreprocessor + the masked-token index made on the host
+        # (no device->host sync in the step; same values)
+        type='iBOTDataPreprocessor',
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         to_rgb=False),  # iBOTMultiCrop already emits RGB

@@ -8,7 +8,8 @@ optim_wrapper = dict(
     dtype='bfloat16',
     loss_scale=dict(enabled=False),
     optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.999),
-                   weight_decay=0.05),
+                   weight_decay=0.05,
+                   fused=True),  # one fused kernel per step (GPU and CPU)
     clip_grad=dict(max_norm=3.0),
     constructor='SSLOptimWrapperConstructor',
     paramwise_cfg=dict(no_decay_1d=True,

@@ -1,4 +1,5 @@
 from .collapse_monitor_hook import CollapseError, CollapseMonitorHook
+from .compile_model_hook import CompileModelHook, compile_submodules
 from .distillation_teacher_hook import (DistillationTeacherHook,
                                         cosine_momentum, warmup_temperature)
 from .epoch_seed_hook import EpochSeedHook, epoch_worker_init_fn
@@ -10,5 +11,5 @@ __all__ = [
     'EpochSeedHook', 'epoch_worker_init_fn', 'PrecisionLoggerHook',
     'DistillationTeacherHook', 'cosine_momentum', 'warmup_temperature',
     'ReconVisualizationHook', 'OnlineProbeHook', 'CollapseMonitorHook',
-    'CollapseError'
+    'CollapseError', 'CompileModelHook', 'compile_submodules'
 ]

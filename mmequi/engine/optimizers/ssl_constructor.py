@@ -33,6 +33,14 @@ class SSLOptimWrapperConstructor:
 
     Every key must match at least one trainable parameter (typos are
     errors, not silent no-ops).
+
+    Every ``optimizer`` key goes to the optimizer unchanged, so torch's
+    speed switches apply: ``fused=True`` (one fused AdamW kernel for all
+    parameters; CPU and GPU; the GPU recipe schedules set it) or
+    ``foreach=True`` (torch's default on GPU when neither is given); both
+    give the single-tensor update within fp32 rounding (tested), and the
+    per-parameter clip and the freeze of :class:`SSLOptimWrapper` work
+    with either.
     """
 
     def __init__(self, optim_wrapper_cfg: dict,

@@ -14,6 +14,10 @@ Use :class:`SSLOptimWrapper` (fp32) or :class:`SSLAmpOptimWrapper`
 (autocast; ``dtype='bfloat16'``, ``loss_scale=dict(enabled=False)`` is our
 default). With AMP the gradients are unscaled before the per-parameter
 clip, as upstream's ``AmpOptimWrapper`` does before its own clip.
+
+No device value is read before the optimizer step: the global gradient
+norm logged as ``train/grad_norm`` (per-parameter clip only) is read once,
+after ``optimizer.step`` has queued its kernels (issue 13).
 """
 from typing import Optional
 
@@ -48,17 +52,27 @@ class _SSLGradRules:
                 for p in group['params']:
                     p.grad = None
 
-    def _clip_per_param(self) -> None:
+    def _clip_per_param(self) -> Optional[torch.Tensor]:
+        """Clip every gradient to ``per_param_max_norm`` in place; returns
+        the global norm of the unclipped gradients (a device scalar, not
+        read here: :meth:`_log_grad_norm` reads it after the optimizer's
+        kernels are queued), None without gradients."""
         grads = [p.grad for g in self.optimizer.param_groups
                  for p in g['params'] if p.grad is not None]
         if not grads:
-            return
+            return None
         norms = torch._foreach_norm(grads)
         coefs = [(self.per_param_max_norm / (n + 1e-6)).clamp(max=1.0)
                  for n in norms]
         torch._foreach_mul_(grads, coefs)
-        total = torch.linalg.vector_norm(torch.stack(norms))
-        self.message_hub.update_scalar('train/grad_norm', float(total))
+        return torch.linalg.vector_norm(torch.stack(norms))
+
+    def _log_grad_norm(self, total: Optional[torch.Tensor]) -> None:
+        """``train/grad_norm`` to the MessageHub: the one host read of the
+        step, called after ``optimizer.step`` so that it no longer holds
+        back the launch of the optimizer's kernels."""
+        if total is not None:
+            self.message_hub.update_scalar('train/grad_norm', float(total))
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -81,9 +95,11 @@ class SSLOptimWrapper(_SSLGradRules, OptimWrapper):
 
     def step(self, **kwargs) -> None:
         self._drop_frozen_grads()
+        total = None
         if self.per_param_max_norm is not None:
-            self._clip_per_param()
+            total = self._clip_per_param()
         super().step(**kwargs)
+        self._log_grad_norm(total)
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -99,9 +115,11 @@ class SSLAmpOptimWrapper(_SSLGradRules, AmpOptimWrapper):
 
     def step(self, **kwargs) -> None:
         self._drop_frozen_grads()
+        total = None
         if self.per_param_max_norm is not None:
             # mmengine's own clip (then skipped: clip_grad_kwargs is None)
             # would unscale here; do it before our clip
             self.loss_scaler.unscale_(self.optimizer)
-            self._clip_per_param()
+            total = self._clip_per_param()
         super().step(**kwargs)
+        self._log_grad_norm(total)

@@ -14,6 +14,14 @@ Per training step (one batch of B images with G global + L local crops)::
                         s_cls = neck.cls([S[:, 0]; S_l[:, 0]])   (V*B, K)
                         s_patch = neck.patch(S[:, 1:][masks])    (M, K2) masked only
 
+The masked tokens are gathered with ``index_select`` and the flat indices
+the data preprocessor made on the host (``iBOTDataPreprocessor``,
+``EquiReconDataPreprocessor``: :mod:`~mmequi.models.data_preprocessors.
+mask_index`), which gives the rows of ``x[masks]`` in the same order without
+a device->host sync; with another preprocessor (e.g. mmpretrain's
+``SelfSupDataPreprocessor``) the index is computed on the device with
+``nonzero`` (same values, one sync per step, warned once).
+
 The neck runs only on the tokens a loss uses (the official code also
 projects every local patch token and discards them). The EMA update,
 the teacher-temperature warm-up and the last-layer freeze are driven by
@@ -25,13 +33,18 @@ Checkpoint prefixes: ``backbone.`` / ``neck.`` (student), ``teacher.backbone.``
 / ``teacher.neck.`` (teacher), ``ibot_loss.center``/``center2`` (centres).
 """
 import copy
+import logging
 from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
+from ..data_preprocessors.mask_index import (MASK_INDEX_KEY,
+                                             gather_mask_token_index)
 
 
 @MODELS.register_module()
@@ -45,8 +58,11 @@ class iBOT(BaseSelfSupervisor):
             and patch tokens.
         loss: :class:`iBOTLoss` config; its ``num_global``/``num_local``
             must match the data pipeline (checked every step).
-        data_preprocessor: e.g. ``SelfSupDataPreprocessor`` with
-            ``to_rgb=False`` (the multi-crop transform emits RGB).
+        data_preprocessor: e.g. ``iBOTDataPreprocessor`` with
+            ``to_rgb=False`` (the multi-crop transform emits RGB); it
+            stores the masked-token index that keeps the step free of
+            host syncs (mmpretrain's ``SelfSupDataPreprocessor`` works
+            too, with one sync per step).
     """
 
     def __init__(self, backbone: dict, neck: dict, loss: dict,
@@ -69,6 +85,7 @@ class iBOT(BaseSelfSupervisor):
         self.teacher_patch_temp: Optional[float] = None
         self._pairs: Optional[Tuple[List[torch.Tensor],
                                     List[torch.Tensor]]] = None
+        self._warned_mask_index = False
 
     def _ibot_loss_config(self, loss: dict) -> dict:
         """The loss config to build, called once the neck is built; iBOT
@@ -143,6 +160,28 @@ class iBOT(BaseSelfSupervisor):
         masks = masks.transpose(0, 1).flatten(0, 1).flatten(1).bool()
         return globals_, locals_, masks  # masks: (G*B, N)
 
+    def _mask_index(self, data_samples: List[DataSample],
+                    masks: torch.Tensor) -> torch.Tensor:
+        """(M,) flat indices of the True entries of ``masks`` (G*B, N) in
+        row-major order (= ``masks.flatten().nonzero()[:, 0]``): from the
+        data samples' ``mask_token_index`` (no sync), else computed here
+        with ``nonzero`` (a host sync on a GPU; warned once)."""
+        index = gather_mask_token_index(data_samples, self.num_global,
+                                        masks.shape[1])
+        if index is not None:
+            return index.to(masks.device, non_blocking=True)
+        if not self._warned_mask_index:
+            self._warned_mask_index = True
+            print_log(
+                f'{type(self).__name__}: the data samples carry no '
+                f'"{MASK_INDEX_KEY}" (data preprocessor '
+                f'{type(self.data_preprocessor).__name__}); the masked '
+                'tokens are found with nonzero, one device->host sync per '
+                "step. Use data_preprocessor=dict(type='iBOTDataPreprocessor'"
+                ', ...) (same arguments as SelfSupDataPreprocessor).',
+                logger='current', level=logging.WARNING)
+        return masks.flatten().nonzero()[:, 0]
+
     def _check_temperatures(self) -> None:
         if self.teacher_temp is None or self.teacher_patch_temp is None:
             raise RuntimeError(
@@ -170,18 +209,21 @@ class iBOT(BaseSelfSupervisor):
             cls_tokens.append(self.backbone(locals_)[:, 0])  # (L*B, C)
         return self.neck.forward_cls(torch.cat(cls_tokens), rows)
 
-    def _distill(self, s_cls, s_patch, t_cls, t_patch, masks):
+    def _distill(self, s_cls, s_patch, t_cls, t_patch, masks, mask_index):
         return self.ibot_loss(s_cls, s_patch, t_cls, t_patch, masks,
                               teacher_temp=self.teacher_temp,
-                              teacher_patch_temp=self.teacher_patch_temp)
+                              teacher_patch_temp=self.teacher_patch_temp,
+                              mask_index=mask_index)
 
     def loss(self, inputs: List[torch.Tensor],
              data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
         self._check_temperatures()
         globals_, locals_, masks = self._split_views(inputs, data_samples)
+        index = self._mask_index(data_samples, masks)  # (M,)
         t_cls, t_patch = self._teacher_outputs(globals_)
         s_tokens = self.backbone(globals_, mask=masks)  # (G*B, 1+N, C)
         s_cls = self._student_cls(s_tokens, locals_)  # (V*B, K)
-        s_patch = self.neck.forward_patch(s_tokens[:, 1:][masks])  # (M, K2)
-        return self._distill(s_cls, s_patch, t_cls, t_patch, masks)
+        s_patch = self.neck.forward_patch(
+            s_tokens[:, 1:].flatten(0, 1).index_select(0, index))  # (M, K2)
+        return self._distill(s_cls, s_patch, t_cls, t_patch, masks, index)

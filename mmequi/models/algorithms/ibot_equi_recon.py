@@ -113,6 +113,7 @@ class iBOTEquiRecon(iBOT):
             return super().loss(views, data_samples)  # exactly iBOT
         self._check_temperatures()
         globals_, locals_, masks = self._split_views(views, data_samples)
+        index = self._mask_index(data_samples, masks)  # (M,)
         kc, kp = self.k_cls_inv, self.k_patch_inv
         G, B = self.num_global, globals_.shape[0] // self.num_global
 
@@ -124,11 +125,13 @@ class iBOTEquiRecon(iBOT):
             # the bottleneck of every patch token; z_inv prototypes only for
             # the masked tokens (iBOT), z_equi ones for all (decoders)
             h = self.neck.embed(s_tokens[:, 1:])  # (G*B, N, bottleneck)
-            s_patch = self.neck.project_patch(h[masks], inv_p)  # (M, kp)
+            s_patch = self.neck.project_patch(
+                h.flatten(0, 1).index_select(0, index), inv_p)  # (M, kp)
             z_equi = self.neck.project_patch(h, slice(kp, None))
         else:
-            s_patch = self.neck.forward_patch(s_tokens[:, 1:][masks], inv_p)
-        losses = self._distill(s_cls, s_patch, t_cls, t_patch, masks)
+            s_patch = self.neck.forward_patch(
+                s_tokens[:, 1:].flatten(0, 1).index_select(0, index), inv_p)
+        losses = self._distill(s_cls, s_patch, t_cls, t_patch, masks, index)
         if d_equi:
             losses.update(self.head.loss(
                 z_equi.unflatten(0, (G, B)),  # (2, B, N, d)

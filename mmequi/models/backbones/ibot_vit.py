@@ -11,6 +11,7 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
+from torch.utils.checkpoint import checkpoint
 from mmengine.model.weight_init import trunc_normal_
 from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.models.utils import resize_pos_embed
@@ -33,12 +34,23 @@ class iBOTViT(VisionTransformer):
             initialise as the official iBOT/DINO ViT: truncated normal
             (std 0.02) for Linear weights, ``pos_embed`` and ``cls_token``,
             zero biases, LayerNorm (1, 0); the mask token starts at zero.
+        with_cp (bool): activation checkpointing, a speed/memory switch
+            (default False): in training with gradients enabled, each
+            transformer layer runs under
+            ``torch.utils.checkpoint.checkpoint(layer, x,
+            use_reentrant=False)``, so its activations are recomputed in
+            the backward pass instead of stored (about one extra forward of
+            the layers, much less activation memory: what lets ViT-L/16
+            fit its batch). Loss and gradients are those of
+            ``with_cp=False`` (the RNG state, e.g. of drop path, is
+            replayed in the recomputation); the eval-mode teacher and
+            ``no_grad`` calls never checkpoint.
         **kwargs: passed to ``VisionTransformer`` (``out_type`` is forced to
             ``'raw'`` and ``out_indices`` to the last layer).
     """
 
     def __init__(self, arch='deit-small', init_official: bool = True,
-                 **kwargs) -> None:
+                 with_cp: bool = False, **kwargs) -> None:
         for key in ('out_type', 'out_indices'):
             if key in kwargs:
                 raise ValueError(
@@ -48,6 +60,7 @@ class iBOTViT(VisionTransformer):
             raise ValueError('iBOTViT needs with_cls_token=True')
         super().__init__(arch=arch, out_type='raw', out_indices=-1, **kwargs)
         self.init_official = init_official
+        self.with_cp = bool(with_cp)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))
 
     def init_weights(self) -> None:
@@ -100,8 +113,10 @@ class iBOTViT(VisionTransformer):
             num_extra_tokens=self.num_extra_tokens)  # (B, 1 + N, C)
         x = self.drop_after_pos(x)
         x = self.pre_norm(x)
+        use_cp = self.with_cp and self.training and torch.is_grad_enabled()
         for layer in self.layers:
-            x = layer(x)
+            x = checkpoint(layer, x, use_reentrant=False) if use_cp else \
+                layer(x)
         if self.final_norm:
             x = self.ln1(x)
         return x

@@ -23,6 +23,8 @@ from mmpretrain.registry import MODELS
 from mmequi.param_transforms import (ParamTransform, PixelNormalizer,
                                      build_param_transform)
 
+from .mask_index import add_mask_token_index
+
 __all__ = ['EquiReconDataPreprocessor']
 
 THETA_KEY = 'equi_theta'
@@ -37,7 +39,9 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
     uint8 tensor (RGB unless ``to_rgb``/``bgr_to_rgb`` asks for a channel
     flip), and ``data['data_samples']`` a list of ``B`` data samples.
 
-    ``forward`` casts to the device, converts every view to float ``/ 255``
+    ``forward`` stores iBOT's masked-token index in data samples that carry
+    a block ``mask`` (host work, :func:`add_mask_token_index`), casts to
+    the device, converts every view to float ``/ 255``
     (``[0, 1]``), draws ``theta`` ``(B, dim)`` and records row ``i`` in
     ``data_samples[i].equi_theta``, replaces
     ``views[view_index]`` (``u``) by ``v2 = g_theta(u)``, computes
@@ -156,6 +160,9 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
         if not isinstance(data, dict):
             raise TypeError('Please use default_collate in the dataloader '
                             f'(a dict), got {type(data)}')
+        # host work on the CPU block masks, before the move (iBOT's
+        # masked-token index; nothing without masks)
+        add_mask_token_index(data.get('data_samples'))
         data = self.cast_data(data)
         inputs = data['inputs']
         data_samples = data.get('data_samples')

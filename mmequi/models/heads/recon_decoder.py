@@ -92,6 +92,16 @@ class ReconDecoder(BaseModule):
             before each of the last U convolutions; ``patch_size`` must be
             divisible by 2^U and ``U <= len(channels)`` (2).
         upsample_mode: ``'nearest'`` (default) or ``'bilinear'``.
+        channels_last: speed switch (default False): run the convolutions
+            on ``torch.channels_last`` (NHWC) tensors, the layout cuDNN's
+            fast bf16/fp16 convolution kernels use (with False they may
+            convert to it and back around every conv). Note that the
+            default path mostly gets there by itself: the token transpose +
+            reshape has NHWC strides and torch's CPU pixel_shuffle and
+            interpolate keep them; the switch guarantees the layout
+            whatever the backend's ops return. The output equals the NCHW
+            path's within fp32 rounding (tested) and is returned in
+            channels-last memory format (same shape and values).
         init_cfg: mmengine init config; when given it replaces the default
             initialisation (trunc-normal(0.02) linear, Kaiming convs, zero
             biases).
@@ -106,6 +116,7 @@ class ReconDecoder(BaseModule):
                  out_channels: int = 3,
                  num_upsample: int = 2,
                  upsample_mode: str = 'nearest',
+                 channels_last: bool = False,
                  init_cfg: Optional[Union[dict, list]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         channels = tuple(int(c) for c in channels)
@@ -128,6 +139,7 @@ class ReconDecoder(BaseModule):
         self.out_channels = out_channels
         self.num_upsample = num_upsample
         self.upsample_mode = upsample_mode
+        self.channels_last = bool(channels_last)
         self.sub = patch_size // scale  # s: sub-pixels per token side
 
         self.linear = nn.Linear(in_channels, channels[0] * self.sub**2)
@@ -169,6 +181,8 @@ class ReconDecoder(BaseModule):
         x = self.linear(tokens)  # (B, N, c0*s*s)
         x = x.transpose(1, 2).reshape(B, -1, h, w)  # (B, c0*s*s, h, w)
         x = F.pixel_shuffle(x, s)  # (B, c0, h*s, w*s)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         first_up = len(self.convs) - self.num_upsample
         for i, conv in enumerate(self.convs):
             if i >= first_up:

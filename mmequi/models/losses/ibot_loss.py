@@ -28,7 +28,7 @@ gradient, not summed into the loss because their names lack ``loss``):
 (prototypes in use: 1 = every row on one prototype), the patch figures over
 the masked tokens.
 """
-from typing import Dict
+from typing import Dict, Optional
 
 import torch
 import torch.distributed as dist
@@ -90,7 +90,9 @@ class iBOTLoss(nn.Module):
     def forward(self, student_cls: torch.Tensor, student_patch: torch.Tensor,
                 teacher_cls: torch.Tensor, teacher_patch: torch.Tensor,
                 masks: torch.Tensor, teacher_temp: float,
-                teacher_patch_temp: float) -> Dict[str, torch.Tensor]:
+                teacher_patch_temp: float,
+                mask_index: Optional[torch.Tensor] = None
+                ) -> Dict[str, torch.Tensor]:
         """
         Args:
             student_cls: (V*B, K), views stacked view-major
@@ -101,6 +103,12 @@ class iBOTLoss(nn.Module):
             teacher_patch: (G*B, N, K2), all tokens.
             masks: (G*B, N) bool.
             teacher_temp, teacher_patch_temp: τ_t and τ_t2.
+            mask_index: optional (M,) int64 flat indices of the True
+                entries of ``masks`` in row-major order
+                (``masks.flatten().nonzero()[:, 0]``, e.g. made on the host
+                by the data preprocessor); given, the loss runs without a
+                device->host sync; None: computed here with ``nonzero``
+                (one sync on a GPU). Same values either way.
         Returns:
             ``dict(loss_cls=..., loss_patch=...)`` (scalars), plus the
             ``teacher_*`` collapse figures with ``monitor=True``.
@@ -118,11 +126,15 @@ class iBOTLoss(nn.Module):
             raise ValueError(f'student_cls has {student_cls.shape[0]} rows, '
                              f'expected {V} views x {B} = {V * B}')
         masks = masks.bool()
-        image = masks.nonzero()[:, 0]  # (M,) image index in 0..GB-1
-        if student_patch.shape[0] != image.numel():
+        if mask_index is None:
+            mask_index = masks.flatten().nonzero()[:, 0]  # host sync
+        if mask_index.dim() != 1 or mask_index.dtype != torch.int64:
+            raise ValueError('mask_index must be (M,) int64, got '
+                             f'{tuple(mask_index.shape)} {mask_index.dtype}')
+        if student_patch.shape[0] != mask_index.numel():
             raise ValueError(
                 f'student_patch has {student_patch.shape[0]} rows but masks '
-                f'select {image.numel()} tokens')
+                f'select {mask_index.numel()} tokens')
         # at least fp32, autocast off: the einsum would otherwise run in bf16
         dtype = torch.promote_types(student_cls.dtype, torch.float32)
         teacher_cls = teacher_cls.detach().to(dtype)
@@ -130,7 +142,7 @@ class iBOTLoss(nn.Module):
         with torch.autocast(device_type=masks.device.type, enabled=False):
             loss_cls, loss_patch, t_cls, t_patch = self._losses(
                 student_cls.to(dtype), student_patch.to(dtype), teacher_cls,
-                teacher_patch, masks, image, teacher_temp,
+                teacher_patch, masks, mask_index, teacher_temp,
                 teacher_patch_temp)
         self.update_center(teacher_cls, teacher_patch)
         out = dict(loss_cls=loss_cls, loss_patch=loss_patch)
@@ -141,9 +153,10 @@ class iBOTLoss(nn.Module):
         return out
 
     def _losses(self, student_cls, student_patch, teacher_cls, teacher_patch,
-                masks, image, teacher_temp, teacher_patch_temp):
+                masks, mask_index, teacher_temp, teacher_patch_temp):
         G, V = self.num_global, self.num_global + self.num_local
-        GB = masks.shape[0]
+        GB, N = masks.shape
+        image = mask_index // N  # (M,) image index in 0..GB-1
         B = GB // G
         dtype = student_cls.dtype
         center, center2 = self.center.to(dtype), self.center2.to(dtype)
@@ -155,13 +168,19 @@ class iBOTLoss(nn.Module):
                               dim=-1).view(V, B, -1)  # (V, B, K)
         # Σ_b of the cross-entropy for all (q, v) at once: (G, V)
         ce = -torch.einsum('qbk,vbk->qv', t_cls, s_cls) / B
-        same = torch.eye(G, V, dtype=torch.bool, device=ce.device)
-        loss_cls = ce.masked_select(~same).mean() * self.lambda_cls
+        # the G(V-1) pairs v != q in row-major order (as a boolean
+        # selection would give them, without its host sync):
+        # column j + [j >= q] of row q, j < V - 1
+        q = torch.arange(G, device=ce.device)[:, None]
+        j = torch.arange(V - 1, device=ce.device)[None]
+        pairs = (q * V + j + (j >= q).long()).flatten()  # (G(V-1),)
+        loss_cls = ce.flatten().index_select(0, pairs).mean() * \
+            self.lambda_cls
 
         # patches: masked tokens of the same global view only
-        t_patch = F.softmax(
-            (teacher_patch[masks] - center2[0]) / teacher_patch_temp,
-            dim=-1)  # (M, K2)
+        t_masked = teacher_patch.flatten(0, 1).index_select(0, mask_index)
+        t_patch = F.softmax((t_masked - center2[0]) / teacher_patch_temp,
+                            dim=-1)  # (M, K2)
         s_patch = F.log_softmax(student_patch / self.student_temp,
                                 dim=-1)  # (M, K2)
         token_ce = -(t_patch * s_patch).sum(-1)  # (M,)

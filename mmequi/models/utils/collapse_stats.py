@@ -56,7 +56,9 @@ def teacher_collapse_stats(probs: Sequence[torch.Tensor],
                              f'{tuple(p.shape)}')
         p = p.detach().float()
         row_h = -(p * p.clamp_min(1e-30).log()).sum(-1)  # (R,)
-        count = p.new_tensor([p.shape[0], row_h.sum()])
+        # (rows, Σ H): a fill kernel, not new_tensor([int, tensor]) (whose
+        # tensor element is read back to the host)
+        count = torch.stack([row_h.new_full((), p.shape[0]), row_h.sum()])
         parts += [p.sum(0), count]  # (K,), (2,)
         sizes += [p.shape[1], 2]
     flat = torch.cat(parts)

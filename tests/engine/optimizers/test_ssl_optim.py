@@ -104,3 +104,43 @@ def test_global_norm_clip_still_available():
     assert ow.clip_grad_kwargs == dict(max_norm=1.0)
     with pytest.raises(ValueError, match='takes only max_norm'):
         build(clip=dict(type='per_param', max_norm=1.0, norm_type=1))
+
+
+@pytest.mark.parametrize('wrapper', ['SSLOptimWrapper', 'SSLAmpOptimWrapper'])
+def test_fused_adamw_is_the_single_tensor_update(wrapper):
+    """Speed switch: ``optimizer=dict(type='AdamW', fused=True)`` passes
+    through the constructor to torch and, with the per-parameter clip and
+    the epoch-0 freeze, moves the parameters as the plain for-loop AdamW
+    (foreach=False) does, within fp32 rounding, over 5 steps."""
+    hub = MessageHub.get_current_instance()
+    hub.update_info('epoch', 0)
+    finals = {}
+    for flags in (dict(fused=True), dict(foreach=False)):
+        torch.manual_seed(0)
+        model = Net()
+        cfg = dict(type=wrapper, clip_grad=dict(type='per_param',
+                                                max_norm=0.05),
+                   optimizer=dict(type='AdamW', lr=0.1, weight_decay=0.05,
+                                  **flags))
+        if wrapper == 'SSLAmpOptimWrapper':
+            cfg.update(dtype='bfloat16', loss_scale=dict(enabled=False))
+        ow = SSLOptimWrapperConstructor(
+            cfg, dict(freeze={'last_layer': 1}))(model)
+        assert all(g.get(k) == v for g in ow.optimizer.param_groups
+                   for k, v in flags.items())
+        x = torch.randn(8, 4, generator=torch.Generator().manual_seed(1))
+        for _ in range(5):
+            with ow.optim_context(model):
+                loss = model(x).square().mean()
+            ow.update_params(loss)
+        finals[tuple(flags)] = {n: p.detach().clone()
+                                for n, p in model.named_parameters()}
+    fused, plain = finals[('fused', )], finals[('foreach', )]
+    torch.manual_seed(0)
+    start = dict(Net().named_parameters())
+    assert not torch.equal(fused['fc.weight'], start['fc.weight'])
+    assert torch.equal(fused['last_layer.weight'],
+                       start['last_layer.weight'])  # frozen in epoch 0
+    for n in plain:
+        torch.testing.assert_close(fused[n], plain[n], rtol=0, atol=1e-6,
+                                   msg=n)

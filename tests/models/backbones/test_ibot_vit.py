@@ -74,3 +74,40 @@ def test_official_init():
     assert torch.count_nonzero(m.mask_token) == 0
     assert all(torch.count_nonzero(mod.bias) == 0 for mod in m.modules()
                if isinstance(mod, torch.nn.Linear))
+
+
+def test_with_cp_gives_the_same_loss_and_gradients():
+    """Activation checkpointing (speed/memory switch): in training, with
+    drop path and a mask, the output and every parameter gradient equal
+    the plain path's; the backward really recomputes the layers."""
+    x = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    mask = torch.rand(3, 16, generator=torch.Generator().manual_seed(2)) > .5
+    runs = {}
+    for with_cp in (False, True):
+        m = _vit(with_cp=with_cp, drop_path_rate=0.3).train()
+        calls = []
+        m.layers[0].register_forward_pre_hook(lambda *_: calls.append(1))
+        torch.manual_seed(3)  # the same drop-path draws in both runs
+        out = m(x, mask=mask)
+        loss = out.square().mean()
+        loss.backward()
+        runs[with_cp] = (loss.detach(), {n: p.grad.clone() for n, p in
+                                         m.named_parameters()
+                                         if p.grad is not None}, len(calls))
+    (l0, g0, c0), (l1, g1, c1) = runs[False], runs[True]
+    assert (c0, c1) == (1, 2)  # forward, and its recomputation
+    torch.testing.assert_close(l1, l0, rtol=0, atol=0)
+    assert g1.keys() == g0.keys() and len(g0) > 10
+    for n in g0:
+        torch.testing.assert_close(g1[n], g0[n], rtol=0, atol=0, msg=n)
+
+
+def test_with_cp_is_off_in_eval_and_without_grad():
+    m = _vit(with_cp=True)
+    calls = []
+    m.layers[0].register_forward_pre_hook(lambda *_: calls.append(1))
+    x = torch.randn(2, 3, 32, 32)
+    m.eval()(x).sum().backward()  # eval: no checkpoint, one call
+    with torch.no_grad():
+        m.train()(x)
+    assert len(calls) == 2

@@ -298,3 +298,39 @@ def test_cross_attn_queries_from_z1_keys_values_from_z2():
         out = dec(_tokens(1, (5, 2), 24, 0), _tokens(1, (5, 2), 24, 1),
                   (5, 2))
     assert out.shape == (1, 3, 80, 32)
+
+
+@pytest.mark.parametrize('mode', ['nearest', 'bilinear'])
+def test_channels_last_switch_gives_the_same_output_and_gradients(
+        mode, monkeypatch):
+    """Speed switch ``channels_last=True``: every convolution gets an NHWC
+    tensor, and the output and the gradients equal the NCHW path's (fp32
+    tolerance). pixel_shuffle is made to return NCHW here (as a backend
+    may; torch's CPU kernel keeps the NHWC strides of the transposed token
+    reshape), so that the two paths really differ in layout."""
+    shuffle = F.pixel_shuffle
+    monkeypatch.setattr(F, 'pixel_shuffle',
+                        lambda x, s: shuffle(x, s).contiguous())
+    runs = []
+    for channels_last in (False, True):
+        torch.manual_seed(0)
+        dec = ReconDecoder(in_channels=12, patch_size=8, upsample_mode=mode,
+                           channels=(8, 6, 6, 4), num_upsample=2,
+                           channels_last=channels_last)
+        layouts = []
+        for conv in dec.convs:
+            conv.register_forward_pre_hook(
+                lambda _, args: layouts.append(args[0].is_contiguous(
+                    memory_format=torch.channels_last)))
+        tokens = _tokens(2, (3, 4), 12).requires_grad_()
+        out = dec(tokens, (3, 4))
+        out.square().mean().backward()
+        assert layouts == [channels_last] * 4  # every conv input
+        runs.append((out.detach(), tokens.grad,
+                     {n: p.grad for n, p in dec.named_parameters()}))
+    (o0, t0, g0), (o1, t1, g1) = runs
+    torch.testing.assert_close(o1, o0, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(t1, t0, rtol=1e-5, atol=1e-6)
+    for n in g0:
+        torch.testing.assert_close(g1[n], g0[n], rtol=1e-5, atol=1e-6,
+                                   msg=n)
