@@ -15,6 +15,8 @@ from mmequi.models.data_preprocessors import (BatchPhotometric,
                                               BatchPhotometricDataPreprocessor)
 from mmequi.utils import photo_like_image
 
+from ._view_stats import view_stats
+
 CROP = dict(global_size=48, local_size=24, num_local=2)
 OFF = dict(jitter_prob=0.0, gray_prob=0.0, blur_probs=(0.0, 0.0, 0.0),
            solarize_probs=(0.0, 0.0, 0.0))
@@ -48,27 +50,6 @@ def _loader_views(sources, photometric):
     return _collate_views([t(dict(img=img))['img'] for img in sources])
 
 
-def _stats(views):
-    """Per view: per-channel mean, mean per-image std, fraction of grey
-    images, fraction solarized (max <= 130: 127 after solarizing, plus
-    the device path's single rounding at the threshold), mean
-    |Laplacian|."""
-    out = []
-    for v in views:
-        x = v.float() / 255
-        lap = (4 * x[..., 1:-1, 1:-1] - x[..., :-2, 1:-1] - x[..., 2:, 1:-1]
-               - x[..., 1:-1, :-2] - x[..., 1:-1, 2:]).abs()
-        grey = (x.amax(1) - x.amin(1)).amax((1, 2)) < 1.5 / 255
-        out.append(dict(
-            mean_r=float(x[:, 0].mean()), mean_g=float(x[:, 1].mean()),
-            mean_b=float(x[:, 2].mean()),
-            std=float(x.flatten(1).std(1).mean()),
-            grey=float(grey.float().mean()),
-            solarized=float((v.flatten(1).amax(1) <= 130).float().mean()),
-            sharp=float(lap.mean())))
-    return out
-
-
 def test_views_match_the_cpu_path_in_distribution():
     """600 images: the CPU path (colour ops in the loader) and the GPU path
     (loader without them + BatchPhotometric) agree per view kind in the
@@ -88,7 +69,8 @@ def test_views_match_the_cpu_path_in_distribution():
     # runs of the CPU path with different seeds (measured at 1,000 images)
     tol = dict(mean_r=0.025, mean_g=0.025, mean_b=0.025, std=0.02,
                grey=0.07, solarized=0.07, sharp=0.007)
-    s_cpu, s_gpu, s_plain = _stats(cpu), _stats(gpu), _stats(plain)
+    s_cpu, s_gpu, s_plain = (view_stats(cpu), view_stats(gpu),
+                             view_stats(plain))
     for v in range(4):
         for key, t in tol.items():
             assert abs(s_cpu[v][key] - s_gpu[v][key]) < t, \
