@@ -3,27 +3,16 @@
 Colour jitter (brightness, contrast, saturation, hue), grayscale, Gaussian
 blur and solarization with the semantics of torchvision's tensor kernels on
 uint8 (``ColorJitter`` factor ranges, luma weights 0.2989/0.587/0.114,
-truncation to uint8 after every op) as numpy/OpenCV code on (H, W, 3) RGB
-arrays. Every op takes and returns either
-
-* a **uint8** array (what :class:`~mmequi.datasets.transforms.iBOTMultiCrop`
-  uses), or
-* a **float32** array holding uint8 values (integers in [0, 255]),
-
-and gives the same values for both: every op ends with clip + floor (blur:
-round), which is exactly the float -> uint8 truncation torchvision's uint8
-kernels do after each op, so an integer-valued float32 result converts to
-uint8 without loss. On uint8 input the ops whose output pixel depends on
-that pixel's value alone (brightness; contrast once the image's mean luma
-is known; solarize) run as a 256-entry lookup table built with the float32
-formula, i.e. bit-identical to the float32 path and ~5x faster; the others
-compute in float32 and convert back. They agree with torchvision's outputs
-to within one grey level. See
-:class:`~mmequi.datasets.transforms.iBOTMultiCrop`'s module docstring for
-the per-view order and probabilities.
+truncation to uint8 after every op) but run as numpy/OpenCV float32 code on
+(H, W, 3) RGB arrays that hold uint8 values (integers in [0, 255]): every
+op ends with clip + floor, which is exactly the float -> uint8 truncation
+torchvision's uint8 kernels do after each op, without converting back and
+forth between ops. They agree with torchvision's outputs to within one grey
+level. Used by :class:`~mmequi.datasets.transforms.iBOTMultiCrop` (see its
+module docstring for the per-view order and probabilities).
 """
 import math
-from typing import Callable, Optional
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -44,10 +33,6 @@ def blur_kernel_size(sigma: float) -> int:
 _GRAY_WEIGHTS = np.array([[0.2989, 0.587, 0.114]], dtype=np.float32)
 
 
-#: every uint8 value once, as float32 (the domain of the lookup tables)
-_LEVELS = np.arange(256, dtype=np.float32)
-
-
 def _truncate(x: np.ndarray) -> np.ndarray:
     """In place: clamp to [0, 255] and floor (= torchvision's float ->
     uint8 cast)."""
@@ -55,77 +40,36 @@ def _truncate(x: np.ndarray) -> np.ndarray:
     return np.floor(x, out=x)
 
 
-def _check_dtype(x: np.ndarray) -> None:
-    if x.dtype not in (np.uint8, np.float32):
-        raise TypeError('photometric ops take uint8 arrays or float32 '
-                        f'arrays holding uint8 values, got {x.dtype}')
-
-
-def _pointwise(x: np.ndarray,
-               fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """``fn`` (a float32 formula of each value alone, ending in uint8
-    values) on ``x``: directly for float32, as a lookup table of
-    ``fn(0..255)`` for uint8 (the same numbers, computed once per call)."""
-    _check_dtype(x)
-    if x.dtype == np.float32:
-        return fn(x)
-    return cv2.LUT(x, fn(_LEVELS.copy()).astype(np.uint8))
-
-
-def _in_float(x: np.ndarray,
-              fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """``fn`` (a float32 op ending in uint8 values) on ``x``: uint8 input
-    is converted to float32 and the (integer-valued) result back."""
-    _check_dtype(x)
-    if x.dtype == np.float32:
-        return fn(x)
-    return fn(x.astype(np.float32)).astype(np.uint8)
-
-
 def _gray(x: np.ndarray) -> np.ndarray:
-    """(H, W) float32 luma ``0.2989 R + 0.587 G + 0.114 B``, floored;
-    ``x`` float32."""
+    """(H, W) float32 luma ``0.2989 R + 0.587 G + 0.114 B``, floored."""
     return np.floor(cv2.transform(x, _GRAY_WEIGHTS))
 
 
 def adjust_brightness(x: np.ndarray, factor: float) -> np.ndarray:
     """``x * factor`` (torchvision ``adjust_brightness`` on uint8)."""
-    return _pointwise(x, lambda v: _truncate(v * np.float32(factor)))
+    return _truncate(x * np.float32(factor))
 
 
 def adjust_contrast(x: np.ndarray, factor: float) -> np.ndarray:
     """Blend with the mean floored luma (torchvision ``adjust_contrast``)."""
-    _check_dtype(x)
-    mean = np.float32(_gray(x.astype(np.float32, copy=False)).mean(
-        dtype=np.float64))
-
-    def blend(v: np.ndarray) -> np.ndarray:
-        out = v * np.float32(factor)
-        out += mean * np.float32(1.0 - factor)
-        return _truncate(out)
-    return _pointwise(x, blend)
-
-
-def _saturation(x: np.ndarray, factor: float) -> np.ndarray:
+    mean = np.float32(_gray(x).mean(dtype=np.float64))
     out = x * np.float32(factor)
-    out += (_gray(x) * np.float32(1.0 - factor))[..., None]
+    out += mean * np.float32(1.0 - factor)
     return _truncate(out)
 
 
 def adjust_saturation(x: np.ndarray, factor: float) -> np.ndarray:
     """Blend with the per-pixel floored luma (torchvision
     ``adjust_saturation``)."""
-    return _in_float(x, lambda v: _saturation(v, factor))
+    out = x * np.float32(factor)
+    out += (_gray(x) * np.float32(1.0 - factor))[..., None]
+    return _truncate(out)
 
 
 def adjust_hue(x: np.ndarray, hue_factor: float) -> np.ndarray:
     """Rotate the hue by ``hue_factor`` turns, in [-0.5, 0.5]
     (torchvision ``adjust_hue``: [0, 1] scaling, HSV round trip, ``* 255.999``
     and truncation), with OpenCV's float32 colour conversions."""
-    return _in_float(x, lambda v: _hue(v, hue_factor))
-
-
-def _hue(x: np.ndarray, hue_factor: float) -> np.ndarray:
     hsv = cv2.cvtColor(x * np.float32(1.0 / 255.0), cv2.COLOR_RGB2HSV)
     h = hsv[..., 0]  # degrees in [0, 360)
     h += np.float32((hue_factor * 360.0) % 360.0)  # now in [0, 720)
@@ -135,23 +79,11 @@ def _hue(x: np.ndarray, hue_factor: float) -> np.ndarray:
     return _truncate(rgb)
 
 
-def _grayscale(x: np.ndarray) -> np.ndarray:
-    g = _gray(x)
-    return cv2.merge([g, g, g])
-
-
 def rgb_to_grayscale(x: np.ndarray) -> np.ndarray:
     """Floored luma replicated to 3 channels (torchvision
     ``rgb_to_grayscale(num_output_channels=3)``)."""
-    return _in_float(x, _grayscale)
-
-
-def _blur(x: np.ndarray, sigma: float, k: int) -> np.ndarray:
-    kernel = cv2.getGaussianKernel(k, sigma, ktype=cv2.CV_32F)
-    out = cv2.sepFilter2D(x, cv2.CV_32F, kernel, kernel,
-                          borderType=cv2.BORDER_REFLECT_101)
-    np.rint(out, out=out)
-    return np.clip(out, 0.0, 255.0, out=out)
+    g = _gray(x)
+    return cv2.merge([g, g, g])
 
 
 def gaussian_blur(x: np.ndarray, sigma: float,
@@ -159,15 +91,17 @@ def gaussian_blur(x: np.ndarray, sigma: float,
     """Separable Gaussian blur: float32 taps ``exp(-d^2 / (2 sigma^2))``
     normalised, reflect-101 borders, round half to even; i.e. torchvision's
     ``gaussian_blur(img, [k, k], [sigma, sigma])`` on uint8, computed
-    separably. ``kernel_size`` defaults to :func:`blur_kernel_size`.
-    uint8 input is filtered as its float32 copy (OpenCV's own uint8 ->
-    float32 filter rounds differently in rare pixels)."""
+    separably. ``kernel_size`` defaults to :func:`blur_kernel_size`."""
     k = blur_kernel_size(sigma) if kernel_size is None else int(kernel_size)
-    return _in_float(x, lambda v: _blur(v, sigma, k))
+    kernel = cv2.getGaussianKernel(k, sigma, ktype=cv2.CV_32F)
+    out = cv2.sepFilter2D(x, cv2.CV_32F, kernel, kernel,
+                          borderType=cv2.BORDER_REFLECT_101)
+    np.rint(out, out=out)
+    np.clip(out, 0.0, 255.0, out=out)
+    return out
 
 
 def solarize(x: np.ndarray, threshold: float) -> np.ndarray:
     """Invert (``255 - v``) every value ``>= threshold`` (PIL/torchvision
     ``solarize``)."""
-    return _pointwise(
-        x, lambda v: np.where(v >= threshold, np.float32(255.0) - v, v))
+    return np.where(x >= threshold, np.float32(255.0) - x, x)
