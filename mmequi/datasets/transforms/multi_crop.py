@@ -258,7 +258,9 @@ class iBOTMultiCrop(BaseTransform):
         solarize_threshold: values ``>= threshold`` are inverted.
             Defaults to 128.
         photometric: if False only crops and flips are applied (and no
-            random numbers are drawn for the colour ops). Defaults to True.
+            random numbers are drawn for the colour ops); the ``_gpu-aug_``
+            configs then apply them on the device
+            (``BatchPhotometricDataPreprocessor``). Defaults to True.
         record_ops: add ``results['aug_record']``. Defaults to False.
     """
 
