@@ -1,5 +1,8 @@
 from .rng import preserved_rng
-from .synthetic import full_precision, synthetic_batch, train_pipeline
+from .synthetic import (IMAGENET_LIKE_SIZES, full_precision,
+                        photo_like_image, synthetic_batch, train_pipeline,
+                        write_photo_jpegs)
 
 __all__ = ['full_precision', 'synthetic_batch', 'train_pipeline',
-           'preserved_rng']
+           'preserved_rng', 'write_photo_jpegs', 'photo_like_image',
+           'IMAGENET_LIKE_SIZES']

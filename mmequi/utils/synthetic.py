@@ -1,12 +1,20 @@
-"""A training batch with exactly the shapes of a config's pipeline.
+"""Synthetic inputs for benchmarks and tests.
 
-The config's own training pipeline (minus file loading) runs on random
-images and the results are collated as the dataloader would, so crops,
-masks and recorded parameters are real. Used by
-``tools/analysis_tools/benchmark_pretrain.py`` and the config tests.
+* :func:`synthetic_batch` -- a training batch with exactly the shapes of a
+  config's pipeline: the config's own training pipeline (minus file
+  loading) runs on random images and the results are collated as the
+  dataloader would, so crops, masks and recorded parameters are real.
+* :func:`write_photo_jpegs` -- JPEG files of ImageNet-like sizes whose
+  content costs about what a photo costs to decode (smooth shapes plus
+  texture at several scales), for timing a pipeline from the file on.
+
+Used by ``tools/analysis_tools/benchmark_pretrain.py``,
+``tools/analysis_tools/benchmark_data.py`` and the config tests.
 """
 import copy
-from typing import List
+import os
+import os.path as osp
+from typing import List, Sequence, Tuple
 
 import numpy as np
 from mmengine.config import Config
@@ -26,6 +34,53 @@ def full_precision(optim_wrapper: dict) -> dict:
         for key in ('dtype', 'loss_scale'):
             cfg.pop(key, None)
     return cfg
+
+
+#: (width, height) of :func:`write_photo_jpegs`'s files, cycled: the
+#: commonest ImageNet-1k training sizes (500 x 375 / 375 x 500 and
+#: 500 x 333 are about half of the set; the mean image is ~400 x 350)
+#: and a few larger ones.
+IMAGENET_LIKE_SIZES: Tuple[Tuple[int, int], ...] = (
+    (500, 375), (375, 500), (500, 333), (640, 480), (500, 400),
+    (333, 500), (800, 600), (500, 375))
+
+
+def photo_like_image(width: int, height: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """(height, width, 3) uint8 image with the statistics of a photo as
+    far as JPEG cares: a smooth colour field (a 6 x 8 random grid, bicubic)
+    plus detail at 1/16 and 1/4 of the size and a little pixel noise, so
+    the file has the high-frequency content that makes decoding cost what
+    it costs for a photo (a plain smooth image decodes ~2x faster)."""
+    import cv2
+    out = np.zeros((height, width, 3), np.float32)
+    for cells, amp in ((8, 150.0), (width // 16, 50.0), (width // 4, 25.0)):
+        ch = max(2, round(cells * height / width))
+        grid = rng.uniform(-1, 1, (ch, max(2, cells), 3)).astype(np.float32)
+        out += amp * cv2.resize(grid, (width, height),
+                                interpolation=cv2.INTER_CUBIC)
+    out += rng.normal(0, 6.0, out.shape).astype(np.float32)
+    return np.clip(out + 128.0, 0, 255).astype(np.uint8)
+
+
+def write_photo_jpegs(out_dir: str, num: int, seed: int = 0,
+                      sizes: Sequence[Tuple[int, int]] = IMAGENET_LIKE_SIZES,
+                      quality: int = 90) -> List[str]:
+    """Write ``num`` JPEGs (:func:`photo_like_image`, ``sizes[i %
+    len(sizes)]`` = (width, height), JPEG ``quality``) as
+    ``out_dir/{i}.jpg`` and return their paths."""
+    import cv2
+    os.makedirs(out_dir, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i in range(num):
+        width, height = sizes[i % len(sizes)]
+        path = osp.join(out_dir, f'{i}.jpg')
+        if not cv2.imwrite(path, photo_like_image(width, height, rng),
+                           [cv2.IMWRITE_JPEG_QUALITY, int(quality)]):
+            raise OSError(f'could not write the JPEG {path}')
+        paths.append(path)
+    return paths
 
 
 def train_pipeline(cfg: Config) -> List[dict]:

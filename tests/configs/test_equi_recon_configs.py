@@ -24,12 +24,16 @@ SMALL = [c for c in CONFIGS if c not in LARGE]
 ids = [osp.basename(c)[:-3] for c in CONFIGS]
 
 
+#: preprocessors that finish the views on the device around the method's
+DEVICE_VIEWS = ('BatchMultiCropDataPreprocessor',
+                'BatchPhotometricDataPreprocessor')
+
+
 def _pre(cfg):
-    """The method's preprocessor (inside BatchMultiCropDataPreprocessor
-    for the configs that make the views on the device)."""
+    """The method's preprocessor (inside the device-views wrapper for the
+    configs that make or finish the views on the device)."""
     pre = cfg.model.data_preprocessor
-    return pre.preprocessor if pre.type == 'BatchMultiCropDataPreprocessor' \
-        else pre
+    return pre.preprocessor if pre.type in DEVICE_VIEWS else pre
 
 
 def _target(cfg):
@@ -72,7 +76,8 @@ def test_small_config_trains_one_step(path):
                     if t['type'] == 'iBOTMultiCrop')
     views = model.data_preprocessor(copy.deepcopy(data), True)['inputs']
     assert len(views['views']) == 2 + crop.get('num_local', 10)
-    photometric = crop.get('photometric', True)
+    photometric = crop.get('photometric', True) or \
+        cfg.model.data_preprocessor.type == 'BatchPhotometricDataPreprocessor'
     assert photometric == ('_rot-' not in osp.basename(path))
     # fp32: bf16 autocast is emulated (~20x slower) on CPUs without
     # AVX512-BF16/AMX; the bf16 path is tested in tests/compat/test_amp.py

@@ -44,22 +44,19 @@ import os.path as osp
 import platform
 import resource
 import statistics
-import tempfile
 import time
 from collections import defaultdict
 from contextlib import contextmanager
 from typing import Callable, Dict, List, Tuple
 
 import mmequi  # noqa: F401
-import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
-from mmequi.utils import (full_precision, synthetic_batch,
-                          train_pipeline)
+from mmequi.utils import full_precision, synthetic_batch
 
 # dense bf16/fp16 tensor-core peak, TFLOP/s (vendor data sheets)
 PEAK_TFLOPS = {'H200': 989.0, 'H100': 989.0, 'A100': 312.0, 'L40S': 362.0,
@@ -90,34 +87,10 @@ def parse_args(argv=None):
 
 
 def bench_data(cfg, n: int) -> dict:
-    """Images/s of the full pipeline (JPEG decode included) on 1 thread."""
-    import cv2
-    from mmcv.transforms import Compose
-    from mmpretrain.registry import TRANSFORMS
-    torch_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    cv2.setNumThreads(0)
-    rng = np.random.default_rng(0)
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = []
-        for i in range(8):
-            # smooth random image (JPEG-compressible like a photo)
-            small = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
-            img = cv2.resize(small, (500, 375),
-                             interpolation=cv2.INTER_CUBIC)
-            path = osp.join(tmp, f'{i}.jpg')
-            cv2.imwrite(path, img)
-            paths.append(path)
-        pipeline = Compose([TRANSFORMS.build(t)
-                            for t in copy.deepcopy(train_pipeline(cfg))])
-        pipeline(dict(img_path=paths[0]))  # warm-up
-        t0 = time.perf_counter()
-        for i in range(n):
-            pipeline(dict(img_path=paths[i % len(paths)]))
-        dt = time.perf_counter() - t0
-    torch.set_num_threads(torch_threads)
-    return dict(data_images_per_s_per_worker=n / dt,
-                data_ms_per_image=1000 * dt / n)
+    """Images/s of the full pipeline (JPEG decode included) on 1 thread
+    (per op and with DataLoader workers: benchmark_data.py)."""
+    from mmequi.utils.pipeline_bench import pipeline_throughput
+    return pipeline_throughput(cfg, n)
 
 
 def count_flops(model, data, wrapper) -> float:

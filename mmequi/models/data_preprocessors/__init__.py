@@ -1,5 +1,8 @@
 """Data preprocessors registered into mmpretrain's ``MODELS`` registry."""
 from .batch_multi_crop import BatchMultiCrop, BatchMultiCropDataPreprocessor
+from .batch_photometric import (BatchPhotometric,
+                                BatchPhotometricDataPreprocessor,
+                                DeviceViewsDataPreprocessor)
 from .equi_recon_data_preprocessor import EquiReconDataPreprocessor
 from .ibot_data_preprocessor import iBOTDataPreprocessor
 from .mask_index import add_mask_token_index, gather_mask_token_index
@@ -8,5 +11,7 @@ from .probe_data_preprocessor import (ProbeDataPreprocessor,
 
 __all__ = ['EquiReconDataPreprocessor', 'ProbeDataPreprocessor',
            'TransformProbeDataPreprocessor', 'BatchMultiCrop',
-           'BatchMultiCropDataPreprocessor', 'iBOTDataPreprocessor',
-           'add_mask_token_index', 'gather_mask_token_index']
+           'BatchMultiCropDataPreprocessor', 'BatchPhotometric',
+           'BatchPhotometricDataPreprocessor', 'DeviceViewsDataPreprocessor',
+           'iBOTDataPreprocessor', 'add_mask_token_index',
+           'gather_mask_token_index']

@@ -35,14 +35,12 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseDataPreprocessor
 from mmpretrain.registry import MODELS
 
-from mmequi.param_transforms import (Blur, PixelNormalizer, sample_uniform,
-                                     to_uint8, to_unit)
-from mmequi.param_transforms.color import (adjust_brightness,
-                                           adjust_contrast, adjust_hue,
-                                           adjust_saturation, rgb_to_gray)
+from mmequi.param_transforms import sample_uniform, to_uint8, to_unit
+
+from .batch_photometric import (PHOTOMETRIC_KEYS, BatchPhotometric,
+                                DeviceViewsDataPreprocessor, view_kind)
 
 __all__ = ['BatchMultiCrop', 'BatchMultiCropDataPreprocessor']
 
@@ -138,12 +136,12 @@ class BatchMultiCrop:
             solarize_threshold=solarize_threshold, photometric=photometric)
         for key in ('global_size', 'local_size', 'num_local', 'global_scale',
                     'local_scale', 'ratio', 'interpolation', 'flip_prob',
-                    'jitter_prob', 'brightness', 'contrast', 'saturation',
-                    'hue', 'gray_prob', 'blur_probs', 'blur_sigma',
-                    'solarize_probs', 'photometric'):
+                    'photometric'):
             setattr(self, key, getattr(ref, key))
-        self.solarize_threshold = float(solarize_threshold) / 255.0
-        self.blur = Blur(sigma=self.blur_sigma)
+        #: the colour ops (the same as BatchPhotometricDataPreprocessor's)
+        self.photometric_aug = BatchPhotometric(
+            **{k: (solarize_threshold if k == 'solarize_threshold' else
+                   getattr(ref, k)) for k in PHOTOMETRIC_KEYS})
 
     @property
     def num_views(self) -> int:
@@ -165,7 +163,7 @@ class BatchMultiCrop:
         views = []
         for i in range(self.num_views):
             is_global = i < 2
-            kind = i if is_global else 2
+            kind = view_kind(i)
             size = self.global_size if is_global else self.local_size
             scale = self.global_scale if is_global else self.local_scale
             boxes = crop_boxes(b, height, width, scale, self.ratio,
@@ -179,60 +177,16 @@ class BatchMultiCrop:
             views.append(to_uint8(view))
         return views
 
-    def _jitter(self, x: torch.Tensor, generator) -> torch.Tensor:
-        """ColorJitter with a random op order per sample."""
-        b, dev = x.shape[0], x.device
-        factors = []
-        for s in (self.brightness, self.contrast, self.saturation):
-            factors.append(sample_uniform(
-                (b, ), max(0.0, 1.0 - s), 1.0 + s, device=dev,
-                generator=generator) if s > 0 else None)
-        shift = (sample_uniform((b, ), -self.hue, self.hue, device=dev,
-                                generator=generator)
-                 if self.hue > 0 else None)
-        order = torch.argsort(torch.rand(b, 4, device=dev,
-                                         generator=generator), dim=1)
-        ops = [lambda y: adjust_brightness(y, factors[0]),
-               lambda y: adjust_contrast(y, factors[1]),
-               lambda y: adjust_saturation(y, factors[2]),
-               lambda y: adjust_hue(y, shift)]
-        active = [f is not None for f in factors] + [shift is not None]
-        for step in range(4):
-            out = x
-            for op in range(4):
-                if not active[op]:
-                    continue
-                sel = (order[:, step] == op)[:, None, None, None]
-                out = torch.where(sel, ops[op](x), out)
-            x = out
-        return x
-
     def photometric_ops(self, x: torch.Tensor, kind: int,
                         generator: Optional[torch.Generator] = None
                         ) -> torch.Tensor:
-        """Jitter, grayscale, blur, solarize on float views in [0, 1]."""
-        b, dev = x.shape[0], x.device
-
-        def coin(p):
-            return (torch.rand(b, device=dev, generator=generator) <
-                    p)[:, None, None, None]
-
-        x = torch.where(coin(self.jitter_prob), self._jitter(x, generator),
-                        x)
-        x = torch.where(coin(self.gray_prob),
-                        rgb_to_gray(x).expand_as(x), x)
-        blur = coin(self.blur_probs[kind])[:, 0, 0, 0]
-        sigma = sample_uniform((b, ), *self.blur_sigma, device=dev,
-                               generator=generator)
-        sigma = torch.where(blur, sigma, torch.zeros_like(sigma))
-        x = self.blur.apply(x, sigma[:, None])  # σ = 0: unchanged
-        x = torch.where(coin(self.solarize_probs[kind]) &
-                        (x >= self.solarize_threshold), 1.0 - x, x)
-        return x
+        """Jitter, grayscale, blur, solarize on float views in [0, 1]
+        (:class:`BatchPhotometric`)."""
+        return self.photometric_aug(x, kind, generator)
 
 
 @MODELS.register_module()
-class BatchMultiCropDataPreprocessor(BaseDataPreprocessor):
+class BatchMultiCropDataPreprocessor(DeviceViewsDataPreprocessor):
     """Make iBOT's views on the device, then run the model's own data
     preprocessor on them.
 
@@ -250,9 +204,8 @@ class BatchMultiCropDataPreprocessor(BaseDataPreprocessor):
     """
 
     def __init__(self, multi_crop: Dict, preprocessor: Dict) -> None:
-        super().__init__()
+        super().__init__(preprocessor)
         self.multi_crop = BatchMultiCrop(**multi_crop)
-        self.inner = MODELS.build(preprocessor)
 
     def expand(self, data: dict) -> dict:
         """The batch with ``inputs`` replaced by the views (on the
@@ -268,12 +221,3 @@ class BatchMultiCropDataPreprocessor(BaseDataPreprocessor):
                 'iBOTMultiCrop from the pipeline (the views are made here)')
         images = self.cast_data(images)
         return dict(data, inputs=self.multi_crop(images))
-
-    def forward(self, data: dict, training: bool = False) -> dict:
-        return self.inner(self.expand(data), training)
-
-    @property
-    def pixels(self) -> PixelNormalizer:
-        """The model's own preprocessor's pixel normaliser (the easy-sample
-        rescue re-normalises its strong views with it)."""
-        return self.inner.pixels

@@ -394,3 +394,34 @@ def test_bad_inputs():
         t(dict(img=torch.zeros(3, 20, 20, dtype=torch.uint8)))
     with pytest.raises(ValueError, match='shape'):
         t(dict(img=np.zeros((20, 20, 4), np.uint8)))
+
+
+def test_views_equal_the_plain_float_path():
+    """The fast path (resize straight from BGR, uint8 colour ops, cv2
+    layout conversions) gives exactly the pixels of the plain one: an RGB
+    copy of the image resized with torchvision's resized_crop, flipped,
+    then the recorded colour ops on float32 arrays."""
+    from mmequi.datasets.transforms import photometric as P
+    for seed, shape in enumerate(((90, 110), (123, 61))):
+        img = textured_bgr(*shape, seed=seed)
+        src = rgb_tensor(img)
+        t = iBOTMultiCrop(**SMALL, record_ops=True)
+        np.random.seed(seed)
+        for _ in range(12):
+            out = t(dict(img=img.copy()))
+            for view, p, rec in zip(out['img'], out['crop_params'],
+                                    out['aug_record']):
+                x = _recrop(src, p, view.shape[-1]).permute(
+                    1, 2, 0).numpy().astype(np.float32)
+                if rec['jitter']:
+                    for op in rec['jitter_order']:
+                        x = getattr(P, f'adjust_{op}')(x, rec[op])
+                if rec['gray']:
+                    x = P.rgb_to_grayscale(x)
+                if rec['blur']:
+                    x = P.gaussian_blur(x, rec['blur_sigma'])
+                if rec['solarize']:
+                    x = P.solarize(x, 128)
+                ref = torch.from_numpy(x.astype(np.uint8)).permute(2, 0, 1)
+                assert view.is_contiguous()
+                assert torch.equal(view, ref), (seed, rec)

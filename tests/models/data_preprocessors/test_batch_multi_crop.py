@@ -13,6 +13,8 @@ from mmequi.datasets.transforms.multi_crop import random_resized_crop_params
 from mmequi.models.data_preprocessors.batch_multi_crop import (
     BatchMultiCrop, crop_boxes, resized_crop)
 
+from ._view_stats import view_stats
+
 
 def _images(n, size=64, seed=0):
     """Smooth random colour images (uint8, (n, 3, size, size))."""
@@ -64,23 +66,6 @@ def test_crop_boxes_follow_torchvision_algorithm():
     assert fb.tolist() == [list(map(float, expect))] * 3
 
 
-def _stats(views):
-    """Per view: mean pixel, mean of per-image std, fraction of grey
-    images, mean |Laplacian| (sharpness), fraction of pixels above 0.9."""
-    out = []
-    for v in views:
-        x = v.float() / 255
-        lap = (4 * x[..., 1:-1, 1:-1] - x[..., :-2, 1:-1] - x[..., 2:, 1:-1]
-               - x[..., 1:-1, :-2] - x[..., 1:-1, 2:]).abs()
-        grey = (x.amax(1) - x.amin(1)).amax((1, 2)) < 1.5 / 255
-        out.append(dict(mean=float(x.mean()),
-                        std=float(x.flatten(1).std(1).mean()),
-                        grey=float(grey.float().mean()),
-                        sharp=float(lap.mean()),
-                        bright=float((x > 0.9).float().mean())))
-    return out
-
-
 def test_views_match_the_cpu_pipeline_in_distribution():
     n = 600
     images = _images(n)
@@ -96,11 +81,12 @@ def test_views_match_the_cpu_pipeline_in_distribution():
         (n, 3, 64, 64)] * 2 + [(n, 3, 32, 32)] * 2
     assert all(v.dtype == torch.uint8 for v in gpu_views)
     tol = dict(mean=0.02, std=0.015, grey=0.06, sharp=0.006, bright=0.02)
-    for v, (a, b) in enumerate(zip(_stats(cpu_views), _stats(gpu_views))):
+    for v, (a, b) in enumerate(zip(view_stats(cpu_views),
+                                   view_stats(gpu_views))):
         for key, t in tol.items():
             assert abs(a[key] - b[key]) < t, (v, key, a, b)
     # iBOT's asymmetry: view 1 always blurred, view 2 rarely (+ solarized)
-    s = _stats(gpu_views)
+    s = view_stats(gpu_views)
     assert s[0]['sharp'] < 0.8 * s[1]['sharp']
     assert 0.1 < s[0]['grey'] < 0.3  # p = 0.2
 
