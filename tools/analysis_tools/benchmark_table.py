@@ -126,14 +126,16 @@ def data_images_per_s(config: str, workers: Optional[int],
         f'DataLoader, {workers} workers'
 
 
-def resident_bytes(*objs) -> int:
-    """Bytes of the distinct tensors held by modules (parameters, grads,
-    buffers), optimizers (state) and nested dicts / lists of tensors."""
+def resident_bytes(device: torch.device, *objs) -> int:
+    """Bytes on ``device`` of the distinct tensors held by modules
+    (parameters, grads, buffers), optimizers (state) and nested dicts /
+    lists of tensors."""
     seen, total = set(), 0
 
     def add(t):
         nonlocal total
-        if isinstance(t, torch.Tensor) and t.data_ptr() not in seen:
+        if isinstance(t, torch.Tensor) and t.device == device and \
+                t.data_ptr() not in seen:
             seen.add(t.data_ptr())
             total += t.numel() * t.element_size()
 
@@ -172,6 +174,7 @@ class Entry:
         self.step, self.holds = step, holds
         self.times: List[float] = []
         self.peak_gib = 0.0
+        self.stand_ins: Optional[List[str]] = None  # official entry only
 
 
 def our_entry(name: str, kind: str, config: str, device: torch.device,
@@ -193,6 +196,10 @@ def official_entry(label: str, root: str, setup,
     """The official iBOT step shaped like ``setup`` (our iBOT config):
     same view sizes, ViT dims, head dims, drop path, precision."""
     from official_ibot_step import build_official_step
+    if setup.precision not in ('fp32', 'bfloat16'):
+        raise ValueError(
+            f'--official-ibot: the iBOT config runs in {setup.precision}; '
+            'the official step is timed in fp32 or bf16 autocast only')
     cfg, backbone = setup.cfg, setup.model.backbone
     arch = backbone.arch_settings
     neck = cfg.model.neck
@@ -209,13 +216,13 @@ def official_entry(label: str, root: str, setup,
                   shared_head=neck.get('shared_head', True),
                   norm_last_layer=neck.get('norm_last_layer', False)),
         drop_path=cfg.model.backbone.get('drop_path_rate', 0.0),
-        bf16=setup.precision != 'fp32',
+        bf16=setup.precision == 'bfloat16',
         patch_size=cfg.model.backbone.get('patch_size', 16))
     if stand_ins:
         print(f'official iBOT: stand-ins for {", ".join(stand_ins)} '
               '(see official_ibot_step.py)')
-    entry = Entry(f'{label} official iBOT', 'official', osp.abspath(root), setup.precision,
-                  setup.batch_size, runner.step,
+    entry = Entry(f'{label} official iBOT', 'official', osp.abspath(root),
+                  setup.precision, setup.batch_size, runner.step,
                   lambda: (runner.student, runner.teacher, runner.loss,
                            runner.optimizer, runner.images, runner.masks))
     entry.stand_ins = stand_ins
@@ -229,10 +236,13 @@ def time_interleaved(entries: List[Entry], pairs: int, warmup: int,
     (the step's peak less the other entries' resident memory)."""
     sync = device_sync(device)
     cuda = device.type == 'cuda'
+    if cuda and device.index is None:
+        device = torch.device('cuda', torch.cuda.current_device())
     for r in range(warmup + pairs):
+        line = []
         for e in entries:
             if cuda:
-                own = resident_bytes(*e.holds())
+                own = resident_bytes(device, *e.holds())
                 torch.cuda.reset_peak_memory_stats(device)
                 before = torch.cuda.memory_allocated(device)
             sync()
@@ -243,9 +253,12 @@ def time_interleaved(entries: List[Entry], pairs: int, warmup: int,
             if r >= warmup:
                 e.times.append(dt)
                 if cuda:
+                    peak = torch.cuda.max_memory_allocated(device)
                     others = before - own
-                    e.peak_gib = max(e.peak_gib, (torch.cuda.max_memory_allocated(
-                        device) - others) / 2**30)
+                    e.peak_gib = max(e.peak_gib, (peak - others) / 2**30)
+            line.append(f'{e.name} {1000 * dt:.1f} ms')
+        print(f"{'warm-up' if r < warmup else 'round'} {r + 1}: "
+              + ', '.join(line), flush=True)
 
 
 def _cell(value: Optional[float], spec: str, scale: float = 1.0,
@@ -277,7 +290,7 @@ def size_rows(entries: List[Entry], device: torch.device, peak,
                               else step / med['ibot'] - 1),
             step_vs_official=(step / official if official and
                               e.kind != 'official' else None),
-            stand_ins=getattr(e, 'stand_ins', None)))
+            stand_ins=e.stand_ins))
     return rows
 
 

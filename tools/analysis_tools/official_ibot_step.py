@@ -54,7 +54,7 @@ import statistics
 import sys
 import time
 import types
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import torch
 
