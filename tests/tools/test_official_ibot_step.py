@@ -190,13 +190,19 @@ def test_step_trains_and_updates_teacher(tmp_path):
         main_ibot, 2, views, 2, torch.device('cpu'),
         vit=dict(embed_dim=8, depth=1, num_heads=1),
         head=dict(out_dim=16, patch_out_dim=16, shared_head=True,
-                  norm_last_layer=False), mask_ratio=0.5, momentum=0.9)
+                  norm_last_layer=False), mask_ratio=0.5, momentum=0.9,
+        lr=0.1)
     assert [tuple(x.shape) for x in runner.images] == \
         [(2, 3, h, w) for h, w in views]
     assert [tuple(m.shape) for m in runner.masks] == [(2, 2, 2)] * 2
+    student, teacher = runner.student, runner.teacher
+    for n, p in student.named_parameters():  # the teacher starts equal
+        assert torch.equal(p, teacher.state_dict()[n]), n
+    with torch.no_grad():  # then differs, so that the EMA is visible
+        for p in teacher.parameters():
+            p.add_(torch.randn_like(p))
     # the loss the step reports, computed here from the same model
     with torch.no_grad():
-        student, teacher = runner.student, runner.teacher
         t_out = teacher(runner.images[:2])
         s_out = student(runner.images[:2], mask=runner.masks)
         student.backbone.masked_im_modeling = False
@@ -206,7 +212,6 @@ def test_step_trains_and_updates_teacher(tmp_path):
                     (s_out, t_out, s_loc, runner.masks, 1)['loss'].item())
     s0 = {n: p.detach().clone() for n, p in student.named_parameters()}
     t0 = {n: p.detach().clone() for n, p in teacher.named_parameters()}
-    assert all(torch.equal(s0[n], t0[n]) for n in t0)  # same start
     assert runner.step() == pytest.approx(expected, rel=1e-6)
     for n, p in student.named_parameters():
         assert not torch.equal(p, s0[n]), n  # AdamW stepped every param
