@@ -2,7 +2,6 @@
 gpu_benchmark.sh) at a tiny size on CPU: the interleaving, the derived
 columns recomputed from the recorded step times, the official-iBOT entry
 (a fake official tree) and the data-column hook."""
-import importlib.util
 import json
 import os.path as osp
 import subprocess
@@ -12,6 +11,7 @@ import types
 import pytest
 
 from ..conftest import REPO, run_tool
+from .test_official_ibot_step import load_tool as load_official_tool
 from .test_official_ibot_step import make_fake_ibot
 
 TOOL = 'tools/analysis_tools/benchmark_table.py'
@@ -21,11 +21,7 @@ OURS = ('configs/equi_recon/'
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        '_benchmark_table', osp.join(REPO, TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_official_tool(TOOL)
 
 
 def test_gpu_script_and_configs():

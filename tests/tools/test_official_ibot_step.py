@@ -3,6 +3,8 @@ clear error for a missing checkout, and a tiny fake bytedance/ibot tree
 (same file layout and interfaces, written here) for the harness's import
 isolation, stand-ins and training step."""
 import importlib.util
+import json
+import os
 import os.path as osp
 import sys
 import textwrap
@@ -135,17 +137,16 @@ def make_fake_ibot(root: str) -> str:
     """Write the fake official tree under ``root``; returns ``root``."""
     for rel, text in FAKE_FILES.items():
         path = osp.join(root, rel)
-        if not osp.isdir(osp.dirname(path)):
-            import os
-            os.makedirs(osp.dirname(path))
+        os.makedirs(osp.dirname(path), exist_ok=True)
         with open(path, 'w') as f:
             f.write(textwrap.dedent(text))
     return root
 
 
-def load_tool():
+def load_tool(rel: str = TOOL):
+    """A fresh copy of the tool module at repo-relative ``rel``."""
     spec = importlib.util.spec_from_file_location(
-        '_official_ibot_step', osp.join(REPO, TOOL))
+        '_tool_' + osp.splitext(osp.basename(rel))[0], osp.join(REPO, rel))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -218,3 +219,20 @@ def test_step_trains_and_updates_teacher(tmp_path):
         # teacher EMA: 0.9 * teacher + 0.1 * updated student
         torch.testing.assert_close(teacher.state_dict()[n],
                                    0.9 * t0[n] + 0.1 * p.detach())
+
+
+def test_cli_json(tmp_path):
+    root = make_fake_ibot(str(tmp_path / 'ibot'))
+    out = str(tmp_path / 'out.json')
+    proc = run_tool([sys.executable, TOOL, '--ibot-root', root,
+                     '--arch', 'vit_tiny', '--batch-size', '1',
+                     '--global-size', '32', '--local-size', '16',
+                     '--num-local', '2', '--out-dim', '16', '--iters', '3',
+                     '--warmup', '1', '--json', out])
+    with open(out) as f:
+        r = json.load(f)
+    assert r['views'] == [[32, 32]] * 2 + [[16, 16]] * 2
+    assert len(r['step_s']) == 3
+    assert r['step_s_median'] == sorted(r['step_s'])[1]
+    assert r['images_per_s'] == pytest.approx(1 / r['step_s_median'])
+    assert 'throughput' in proc.stdout

@@ -316,6 +316,13 @@ def peak_memory_gib(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
+def write_json(path: str, obj) -> None:
+    """``obj`` as indented JSON at ``path`` (folders made)."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(obj, f, indent=2)
+
+
 def device_sync(device: torch.device) -> Callable[[], None]:
     """``torch.cuda.synchronize`` on CUDA, a no-op on CPU."""
     return (torch.cuda.synchronize if device.type == 'cuda'
@@ -383,9 +390,7 @@ def main(argv=None) -> dict:
     if args.breakdown:
         print_breakdown(result['breakdown'])
     if args.json:
-        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
-        with open(args.json, 'w') as f:
-            json.dump(result, f, indent=2)
+        write_json(args.json, result)
     return result
 
 

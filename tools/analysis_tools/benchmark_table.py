@@ -42,8 +42,6 @@ per-step times in the JSON.
 import argparse
 import gc
 import importlib
-import json
-import os
 import os.path as osp
 import statistics
 import sys
@@ -55,7 +53,7 @@ import torch
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from benchmark_pretrain import (build_setup, count_step_flops,  # noqa: E402
                                 device_name, device_sync, peak_memory_gib,
-                                peak_tflops)
+                                peak_tflops, write_json)
 
 #: model size -> (label, iBOT config, iBOT + ours config, GPU batch)
 MODELS = {
@@ -356,9 +354,7 @@ def main(argv=None) -> dict:
                 threads=torch.get_num_threads(),
                 command='python tools/analysis_tools/benchmark_table.py ' +
                 ' '.join(argv if argv is not None else sys.argv[1:]))
-    os.makedirs(args.work_dir, exist_ok=True)
-    with open(osp.join(args.work_dir, 'table.json'), 'w') as f:
-        json.dump(dict(meta, rows=rows), f, indent=2)
+    write_json(osp.join(args.work_dir, 'table.json'), dict(meta, rows=rows))
     with open(osp.join(args.work_dir, 'table.md'), 'w') as f:
         f.write(f"{meta['device']}, torch {meta['torch']}, {meta['date']}, "
                 f"medians of {args.pairs} interleaved steps\n"

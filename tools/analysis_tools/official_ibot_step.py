@@ -46,9 +46,7 @@ the reduction the same way (mmengine's ``all_reduce`` without a group).
 import argparse
 import contextlib
 import importlib
-import json
 import math
-import os
 import os.path as osp
 import statistics
 import sys
@@ -332,6 +330,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
+    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+    from benchmark_pretrain import device_sync, write_json
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -345,8 +345,7 @@ def main(argv=None) -> dict:
         head=dict(out_dim=args.out_dim, patch_out_dim=args.out_dim,
                   shared_head=True, norm_last_layer=False),
         drop_path=args.drop_path, bf16=args.bf16)
-    sync = (torch.cuda.synchronize if device.type == 'cuda'
-            else (lambda: None))
+    sync = device_sync(device)
     for _ in range(args.warmup):
         runner.step()
     times = []
@@ -371,9 +370,7 @@ def main(argv=None) -> dict:
           f'{len(views)} views)')
     print(f'throughput    {result["images_per_s"]:.2f} images/s')
     if args.json:
-        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
-        with open(args.json, 'w') as f:
-            json.dump(result, f, indent=2)
+        write_json(args.json, result)
     return result
 
 
