@@ -87,6 +87,11 @@ def test_table_tiny_with_official(tmp_path):
     assert rows['official']['overhead_vs_ibot'] is None
     assert rows['ibot']['step_vs_official'] == pytest.approx(
         med['ibot'] / med['official'])
+    ratios = [a / b for a, b in zip(rows['ours']['step_s'],
+                                    rows['ibot']['step_s'])]
+    assert rows['ours']['paired_ratio_vs_ibot'] == pytest.approx(
+        sum(ratios) / 2)
+    assert rows['ibot']['paired_ratio_vs_ibot'] is None
     # the method's step costs more FLOPs than plain iBOT's
     assert rows['ours']['tflop_per_step'] > rows['ibot']['tflop_per_step']
     with open(osp.join(work, 'table.md')) as f:

@@ -24,7 +24,9 @@ its own training pipeline from random images):
   rounds each run one step of every entry in a fixed order (iBOT, ours,
   official: ABCABC...); the device is synchronised around every step. The
   table reports medians; overhead = median(ours) / median(iBOT) - 1 and
-  ``step / official`` = median(config) / median(official).
+  ``step / official`` = median(config) / median(official). The JSON also
+  has the paired ratios, median over rounds of step / iBOT's step (and /
+  the official step) of the same round, which drift in load cancels.
 * MFU: model FLOPs of one step (``FlopCounterMode``) / median step time /
   the device's peak (benchmark_pretrain.PEAK_TFLOPS or ``--peak-tflops``).
 * Peak memory, CUDA: the step's ``max_memory_allocated`` minus what the
@@ -270,7 +272,16 @@ def size_rows(entries: List[Entry], device: torch.device, peak,
               data: Dict[str, Tuple[Optional[float], str]]) -> List[dict]:
     """One result dict per entry (medians, MFU, overhead, ratios)."""
     med = {e.kind: statistics.median(e.times) for e in entries}
+    times = {e.kind: e.times for e in entries}
     official = med.get('official')
+
+    def paired(kind: str, ref: str) -> Optional[float]:
+        """Median over rounds of this round's step / ``ref``'s (robust to
+        load that drifts between rounds)."""
+        if ref not in times or kind == ref:
+            return None
+        return statistics.median(a / b for a, b in zip(times[kind],
+                                                        times[ref]))
     rows = []
     for e in entries:
         flops = count_step_flops(e.step)
@@ -288,6 +299,8 @@ def size_rows(entries: List[Entry], device: torch.device, peak,
                               else step / med['ibot'] - 1),
             step_vs_official=(step / official if official and
                               e.kind != 'official' else None),
+            paired_ratio_vs_ibot=paired(e.kind, 'ibot'),
+            paired_ratio_vs_official=paired(e.kind, 'official'),
             stand_ins=e.stand_ins))
     return rows
 
