@@ -143,9 +143,9 @@ def _official_import_context(root: str, stand_ins: List[str]):
         module.__stand_in__ = True
         sys.modules[name] = module
         added.append(name)
-    for name in added:  # parents know their stand-in children
-        if '.' in name:
-            parent, child = name.rsplit('.', 1)
+    for name in added:  # stand-in parents know their stand-in children
+        parent, _, child = name.rpartition('.')
+        if parent in added:
             setattr(sys.modules[parent], child, sys.modules[name])
     stand_ins.extend(n for n in added if n.split('.')[0] == n)
     sys.path.insert(0, root)
