@@ -25,6 +25,9 @@ FAKE_FILES = {
         import torch.nn as nn
         import torch.nn.functional as F
         from tensorboardX import SummaryWriter  # a stand-in when missing
+        import importlib.util
+        from sklearn import metrics  # evaluation-only imports
+        assert importlib.util.find_spec('sklearn') is not None
         import utils
         import models
         from models.head import iBOTHead
@@ -169,14 +172,16 @@ def test_import_isolated_with_stand_ins(tmp_path, monkeypatch):
     root = make_fake_ibot(str(tmp_path / 'ibot'))
     ours = types.ModuleType('utils')  # a module of ours with the same name
     monkeypatch.setitem(sys.modules, 'utils', ours)
-    monkeypatch.setitem(sys.modules, 'timm', None)  # timm "not installed"
+    for name in ('timm', 'sklearn'):  # "not installed"
+        monkeypatch.setitem(sys.modules, name, None)
     main_ibot, stand_ins = tool.import_official(root)
-    assert 'timm' in stand_ins
+    assert {'timm', 'sklearn'} <= set(stand_ins)
     assert ('tensorboardX' in stand_ins) == (
         importlib.util.find_spec('tensorboardX') is None)
     # the official modules came from the tree; ours are back afterwards
     assert osp.dirname(main_ibot.utils.__file__) == root
     assert sys.modules['utils'] is ours and sys.modules['timm'] is None
+    assert sys.modules['sklearn'] is None
     assert 'main_ibot' not in sys.modules and 'models' not in sys.modules
     assert root not in sys.path
     # the identity all_reduce of a single process
