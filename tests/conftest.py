@@ -101,7 +101,9 @@ IN_PROCESS_TOOLS = ('tools/train.py', 'tools/test.py',
                     'tools/benchmarks/equivariance_benchmark.py',
                     'tools/benchmarks/run_transfer_suite.py',
                     'tools/analysis_tools/benchmark_pretrain.py',
-                    'tools/analysis_tools/benchmark_data.py')
+                    'tools/analysis_tools/benchmark_data.py',
+                    'tools/analysis_tools/benchmark_table.py',
+                    'tools/analysis_tools/official_ibot_step.py')
 #: environment variables a tool may set for a tool it starts and still
 #: have it run in-process (the suite's launcher sets these)
 _LAUNCHER_ENV = {'PYTHON', 'GPUS'}

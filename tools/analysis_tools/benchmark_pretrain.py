@@ -47,7 +47,7 @@ import statistics
 import time
 from collections import defaultdict
 from contextlib import contextmanager
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, NamedTuple, Tuple
 
 import mmequi  # noqa: F401
 import torch
@@ -93,12 +93,18 @@ def bench_data(cfg, n: int) -> dict:
     return pipeline_throughput(cfg, n)
 
 
-def count_flops(model, data, wrapper) -> float:
+def count_step_flops(step: Callable[[], object]) -> float:
+    """Model FLOPs of one call of ``step`` (``FlopCounterMode``)."""
     from torch.utils.flop_counter import FlopCounterMode
     counter = FlopCounterMode(display=False)
     with counter:
-        model.train_step(copy.deepcopy(data), wrapper)
+        step()
     return float(counter.get_total_flops())
+
+
+def count_flops(model, data, wrapper) -> float:
+    return count_step_flops(
+        lambda: model.train_step(copy.deepcopy(data), wrapper))
 
 
 def peak_tflops(device: torch.device, override):
@@ -227,16 +233,28 @@ def print_breakdown(b: dict) -> None:
               '(after the step, DistillationTeacherHook)')
 
 
-def main(argv=None) -> dict:
-    args = parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+class Setup(NamedTuple):
+    """One config ready to step: ``model.train_step(data, wrapper)``."""
+    cfg: Config
+    model: torch.nn.Module
+    wrapper: object
+    data: dict
+    precision: str  # 'fp32' | 'bfloat16' | 'float16'
+    batch_size: int
+    batch_s: float  # seconds to make the synthetic batch
+
+
+def build_setup(config: str, device: torch.device, batch_size=None,
+                fp32: bool = False, cfg_options=None) -> Setup:
+    """The model (seed 0, ``init_weights``, train mode, teacher
+    temperatures set), its optimizer wrapper (AMP replaced by fp32 with
+    ``fp32``) and a synthetic batch of ``batch_size`` (default: the
+    config's) with the training pipeline's exact shapes."""
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    device = torch.device(args.device)
-    batch_size = args.batch_size or cfg.train_dataloader.batch_size
+    batch_size = batch_size or cfg.train_dataloader.batch_size
     from mmpretrain.registry import MODELS
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
@@ -244,18 +262,54 @@ def main(argv=None) -> dict:
     model.to(device).train()
     prepare(model)
     wcfg = copy.deepcopy(cfg.optim_wrapper)
-    if args.fp32:
+    if fp32:
         wcfg = full_precision(wcfg)
     wrapper = build_optim_wrapper(model, wcfg)
     MessageHub.get_current_instance().update_info('epoch', 1)
     precision = (str(getattr(wrapper, 'cast_dtype', None) or 'fp32')
                  .replace('torch.', ''))
-
     t0 = time.perf_counter()
     data = synthetic_batch(cfg, batch_size)
-    batch_s = time.perf_counter() - t0
-    sync = (torch.cuda.synchronize if device.type == 'cuda'
+    return Setup(cfg, model, wrapper, data, precision, batch_size,
+                 time.perf_counter() - t0)
+
+
+def device_name(device: torch.device) -> str:
+    """The GPU's name, or the CPU's with the torch thread count."""
+    if device.type == 'cuda':
+        return torch.cuda.get_device_name(device)
+    return f'{platform.processor() or "cpu"} x{torch.get_num_threads()}'
+
+
+def peak_memory_gib(device: torch.device) -> float:
+    """CUDA: ``max_memory_allocated`` since the last reset; CPU: the
+    process's max RSS (never reset), GiB."""
+    if device.type == 'cuda':
+        return torch.cuda.max_memory_allocated(device) / 2**30
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def write_json(path: str, obj) -> None:
+    """``obj`` as indented JSON at ``path`` (folders made)."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(obj, f, indent=2)
+
+
+def device_sync(device: torch.device) -> Callable[[], None]:
+    """``torch.cuda.synchronize`` on CUDA, a no-op on CPU."""
+    return (torch.cuda.synchronize if device.type == 'cuda'
             else (lambda: None))
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    cfg, model, wrapper, data, precision, batch_size, batch_s = build_setup(
+        args.config, device, args.batch_size, args.fp32, args.cfg_options)
+    sync = device_sync(device)
     if device.type == 'cuda':
         torch.cuda.reset_peak_memory_stats(device)
     for _ in range(args.warmup):
@@ -270,12 +324,8 @@ def main(argv=None) -> dict:
     step = statistics.mean(times)
     flops = count_flops(model, data, wrapper)
     peak = peak_tflops(device, args.peak_tflops)
-    if device.type == 'cuda':
-        mem = torch.cuda.max_memory_allocated(device) / 2**30
-        dev_name = torch.cuda.get_device_name(device)
-    else:
-        mem = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        dev_name = f'{platform.processor() or "cpu"} x{torch.get_num_threads()}'
+    mem = peak_memory_gib(device)
+    dev_name = device_name(device)
     result = dict(
         config=osp.relpath(args.config), device=dev_name,
         precision=precision, batch_size=batch_size,
@@ -313,9 +363,7 @@ def main(argv=None) -> dict:
     if args.breakdown:
         print_breakdown(result['breakdown'])
     if args.json:
-        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
-        with open(args.json, 'w') as f:
-            json.dump(result, f, indent=2)
+        write_json(args.json, result)
     return result
 
 

@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
-# GPU benchmark of the pretraining configs on a machine that has torch+CUDA
-# but no package index (e.g. a lent H200). Prepare the wheels first, on a
-# machine with the index: `make install && bash ../shared/device/fetch_wheels.sh`
-# (fills .whl/), copy .whl/ along with the project, then run
-#   OUT=results bash tools/analysis_tools/gpu_benchmark.sh
-# Results: one JSON per run in $OUT and the printed tables.
+# The GPU speed table (issue 13) on a machine that has torch+CUDA but no
+# package index (e.g. a lent H200), as one prepared script:
+#   ViT-S/16 batch 128 and ViT-L/16 batch 32 (override: BATCH_S, BATCH_L),
+#   bf16 autocast, the full recipe (2x224 + 10x96 crops, masks), iBOT and
+#   iBOT + ours timed interleaved (PAIRS rounds after WARMUP), and the
+#   official bytedance/ibot step in the same rounds when IBOT_ROOT is given.
+# Prepare on a machine with the index:
+#   make install && bash ../shared/device/fetch_wheels.sh   # fills .whl/
+#   # optional, the official iBOT code (not committed; ~1 MB without .git):
+#   git clone <bytedance/ibot> work_dirs/ibot && rm -rf work_dirs/ibot/.git \
+#     work_dirs/ibot/.github
+# copy .whl/ (and work_dirs/ibot; the device tool: carry [".whl",
+# "work_dirs/ibot"]) along with the project, then run
+#   IBOT_ROOT=work_dirs/ibot OUT=work_dirs/gpu_benchmark \
+#     bash tools/analysis_tools/gpu_benchmark.sh
+# Results: $OUT/vit-s/ and $OUT/vit-l/ table.md + table.json (per-step
+# times, FLOPs, MFU, memory), both tables in $OUT/table.md, and printed. DATA_WORKERS=N also fills the data column
+# (tools/analysis_tools/benchmark_data.py, when present).
+# The Python side is tested on CPU at a tiny size:
+#   tests/tools/test_benchmark_table.py
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-work_dirs/gpu_benchmark}
@@ -13,9 +27,16 @@ mkdir -p "$OUT"
 source tools/_offline_env.sh
 python -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
-B=tools/analysis_tools/benchmark_pretrain.py
-S=configs/ibot/ibot_vit-small-p16_8xb128-amp-coslr-800e_in1k.py
-L=configs/ibot/ibot_vit-large-p16_32xb32-amp-coslr-250e_in1k.py
-python $B $S --device cuda --iters 20 --warmup 5 --data --json "$OUT/ibot_vit-s_bf16_b128.json"
-python $B $S --device cuda --iters 10 --warmup 3 --fp32 --json "$OUT/ibot_vit-s_fp32_b128.json"
-python $B $L --device cuda --iters 10 --warmup 3 --json "$OUT/ibot_vit-l_bf16_b32.json"
+T=tools/analysis_tools/benchmark_table.py
+EXTRA=()
+if [ -n "${IBOT_ROOT:-}" ]; then EXTRA+=(--official-ibot "$IBOT_ROOT"); fi
+if [ -n "${DATA_WORKERS:-}" ]; then EXTRA+=(--data-workers "$DATA_WORKERS"); fi
+PAIRS=${PAIRS:-5}
+WARMUP=${WARMUP:-3}
+# one size per process: the ViT-S entries' memory is gone before ViT-L's
+python $T --device cuda --models S --batch-size "${BATCH_S:-128}" \
+  --pairs "$PAIRS" --warmup "$WARMUP" --work-dir "$OUT/vit-s" ${EXTRA[@]+"${EXTRA[@]}"}
+python $T --device cuda --models L --batch-size "${BATCH_L:-32}" \
+  --pairs "$PAIRS" --warmup "$WARMUP" --work-dir "$OUT/vit-l" ${EXTRA[@]+"${EXTRA[@]}"}
+cat "$OUT/vit-s/table.md" "$OUT/vit-l/table.md" > "$OUT/table.md"
+echo "written: $OUT/vit-s, $OUT/vit-l, $OUT/table.md"
