@@ -3,6 +3,7 @@ gpu_benchmark.sh) at a tiny size on CPU: the interleaving, the derived
 columns recomputed from the recorded step times, the official-iBOT entry
 (a fake official tree) and the data-column hook."""
 import json
+import re
 import os.path as osp
 import subprocess
 import sys
@@ -28,7 +29,12 @@ def test_gpu_script_and_configs():
     script = osp.join(REPO, 'tools/analysis_tools/gpu_benchmark.sh')
     subprocess.run(['bash', '-n', script], check=True)
     with open(script) as f:
-        assert 'benchmark_table.py' in f.read()
+        text = f.read()
+    assert 'benchmark_table.py' in text and 'benchmark_data.py' in text
+    named = re.findall(r'configs/[\w/.-]+\.py', text)
+    assert len(named) >= 3
+    for path in named:  # every config the script names exists
+        assert osp.isfile(osp.join(REPO, path)), path
     for _, ibot, ours, _ in load_tool().MODELS.values():
         assert osp.isfile(osp.join(REPO, ibot)), ibot
         assert osp.isfile(osp.join(REPO, ours)), ours
