@@ -7,6 +7,7 @@ from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from mmequi.models.utils.equi_recon import patch_grid
 from tests.conftest import loss_terms, total_loss
 from tests.models.algorithms.test_ibot import (all_token_teacher,
                                                assert_same_step,
@@ -161,13 +162,14 @@ def reference_equi_loss(model, inputs, data_samples):
     h = model.neck.embed(s[:, 1:])
     s_patch = model.neck.project_patch(h[masks], inv_p)
     z = model.neck.project_patch(h, slice(inv_p.stop, None))
-    z = z.unflatten(0, (2, B))
+    z = z.unflatten(0, (2, -1))  # (2, B, N, d)
     losses = model.ibot_loss(s_cls, s_patch, t_cls, t_patch, masks,
                              teacher_temp=model.teacher_temp,
                              teacher_patch_temp=model.teacher_patch_temp)
     vi = model.head.view_index
     z_cat = torch.cat([z[1 - vi], z[vi]], dim=-1)
-    preds = [dec(z_cat, (4, 4)) for dec in model.head.decoders]
+    hw = patch_grid(model.backbone, globals_)
+    preds = [dec(z_cat, hw) for dec in model.head.decoders]
     losses['loss_recon'] = model.head.recon_loss(preds, targets)
     return losses
 
