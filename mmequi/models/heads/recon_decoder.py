@@ -97,7 +97,8 @@ def upsample_conv3x3(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
     with the taps summed by :func:`upsample_taps`; the four phases are one
     convolution with 4x the output channels, interleaved by a pixel
     shuffle. Exact up to float rounding; gradients reach ``conv.weight`` /
-    ``conv.bias`` as usual.
+    ``conv.bias`` as usual. A channels-last ``x`` gives a channels-last
+    output.
 
     Args:
         x: (B, C_in, H, W).
@@ -116,7 +117,11 @@ def upsample_conv3x3(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
     # output channel o*4 + 2a + b: phase (a, b) of channel o (pixel shuffle)
     w = w.permute(2, 1, 0, 3, 4, 5).flatten(0, 2)  # (C_out*4, C_in, 3, 3)
     b = None if conv.bias is None else conv.bias.repeat_interleave(4)
-    return F.pixel_shuffle(F.conv2d(x, w, b, padding=1), 2)
+    out = F.pixel_shuffle(F.conv2d(x, w, b, padding=1), 2)
+    if not x.is_contiguous() and x.is_contiguous(
+            memory_format=torch.channels_last):
+        out = out.contiguous(memory_format=torch.channels_last)  # as x
+    return out
 
 
 @MODELS.register_module()

@@ -325,6 +325,11 @@ def test_upsample_conv3x3_is_nearest_upsampling_then_the_conv(shape, bias):
     assert outs[0][0].shape == (shape[0], 4, 2 * shape[2], 2 * shape[3])
     for a, b in zip(*outs):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    # a channels-last input keeps its layout (and the values)
+    x_cl = x.detach().contiguous(memory_format=torch.channels_last)
+    y_cl = upsample_conv3x3(x_cl, conv)
+    assert y_cl.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(y_cl, outs[0][0], rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match='3x3 convolution with stride 1'):
         upsample_conv3x3(x, torch.nn.Conv2d(shape[1], 4, 3, padding=2))
 
