@@ -7,14 +7,16 @@ that sees the unmasked global crops; loss: :class:`iBOTLoss`.
 Per training step (one batch of B images with G global + L local crops)::
 
     teacher (no_grad):  T = backbone_t(globals)            (G*B, 1+N, C)
-                        t_cls = neck_t.cls(T[:, 0])         (G*B, K)
-                        t_patch = neck_t.patch(T[:, 1:])    (G*B, N, K2)
+                        H = neck_t.embed(T)                 (G*B, 1+N, b)
+                        t_cls = neck_t.last(H[:, 0])        (G*B, K)
+                        t_patch = neck_t.last(H[:, 1:][masks])   (M, K2)*
+                        t_mean = neck_t.last(mean_n H[:, 1:])    (G*B, K2)
     student:            S = backbone(globals, masks)        (G*B, 1+N, C)
                         S_l = backbone(locals)              (L*B, 1+n, C)  one call
-                        s_cls = neck.cls([S[:, 0]; S_l[:, 0]])   (V*B, K)
-                        s_patch = neck.patch(S[:, 1:][masks])    (M, K2) masked only
+                        h = neck.embed([S[:, 0]; S_l[:, 0]; S[:, 1:][masks]*])
+                        s_cls, s_patch = neck.last(h)       (V*B, K), (M, K2)
 
-The masked tokens are gathered with ``index_select`` and the flat indices
+* The masked tokens are gathered with ``index_select`` and the flat indices
 the data preprocessor made on the host (``iBOTDataPreprocessor``,
 ``EquiReconDataPreprocessor``: :mod:`~mmequi.models.data_preprocessors.
 mask_index`), which gives the rows of ``x[masks]`` in the same order without
@@ -23,7 +25,11 @@ a device->host sync; with another preprocessor (e.g. mmpretrain's
 ``nonzero`` (same values, one sync per step, warned once).
 
 The neck runs only on the tokens a loss uses (the official code also
-projects every local patch token and discards them). The EMA update,
+projects every local patch token and discards them), each neck MLP once per
+step. The teacher's last layer sees only the masked tokens and one mean
+bottleneck per image: the patch centre needs the mean logits over all
+tokens, and as the last layer is linear that is the projection of the mean
+bottleneck (:class:`iBOTLoss`, ``teacher_patch_mean``). The EMA update,
 the teacher-temperature warm-up and the last-layer freeze are driven by
 :class:`~mmequi.engine.hooks.DistillationTeacherHook` and
 :class:`~mmequi.engine.optimizers.SSLOptimWrapper`; their state is derived
@@ -190,30 +196,55 @@ class iBOT(BaseSelfSupervisor):
                 '(or set model.teacher_temp/teacher_patch_temp)')
 
     @torch.no_grad()
-    def _teacher_outputs(self, globals_: torch.Tensor,
+    def _teacher_outputs(self, globals_: torch.Tensor, index: torch.Tensor,
                          cls_rows: Optional[slice] = None,
-                         patch_rows: Optional[slice] = None):
+                         patch_rows: Optional[slice] = None
+                         ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Teacher logits of the unmasked global views (optionally only the
-        prototype ``rows``): (G*B, K) and (G*B, N, K2)."""
-        t_tokens = self.teacher.backbone(globals_)  # (G*B, 1+N, C)
-        return (self.teacher.neck.forward_cls(t_tokens[:, 0], cls_rows),
-                self.teacher.neck.forward_patch(t_tokens[:, 1:], patch_rows))
+        prototype ``rows``): [CLS] (G*B, K), the masked patch tokens
+        (M, K2) at the flat ``index`` (:meth:`_mask_index`), and each image's patch logits
+        averaged over all its N tokens (G*B, K2), computed as the projection
+        of the mean bottleneck (the last layer is linear)."""
+        neck = self.teacher.neck
+        h = neck.embed(self.teacher.backbone(globals_))  # (G*B, 1+N, b)
+        h_patch = h[:, 1:]  # (G*B, N, b)
+        rows = torch.cat([h_patch.flatten(0, 1).index_select(0, index),
+                          h_patch.mean(1)])  # (M + G*B, b)
+        t_cls, t_patch = neck.project(h[:, 0], rows, cls_rows, patch_rows)
+        num_masked = rows.shape[0] - h.shape[0]
+        return t_cls, t_patch[:num_masked], t_patch[num_masked:]
 
-    def _student_cls(self, s_tokens: torch.Tensor,
-                     locals_: Optional[torch.Tensor],
-                     rows: Optional[slice] = None) -> torch.Tensor:
-        """[CLS] logits of all views (V*B, K): the global views' tokens
+    def _student_cls_tokens(self, s_tokens: torch.Tensor,
+                            locals_: Optional[torch.Tensor]) -> torch.Tensor:
+        """[CLS] tokens of all views (V*B, C): the global views' tokens
         ``s_tokens`` plus all local crops in one backbone call."""
         cls_tokens = [s_tokens[:, 0]]
         if locals_ is not None:
             cls_tokens.append(self.backbone(locals_)[:, 0])  # (L*B, C)
-        return self.neck.forward_cls(torch.cat(cls_tokens), rows)
+        return torch.cat(cls_tokens)
 
-    def _distill(self, s_cls, s_patch, t_cls, t_patch, masks, mask_index):
+    def _student_outputs(self, s_tokens: torch.Tensor,
+                         locals_: Optional[torch.Tensor], index: torch.Tensor,
+                         cls_rows: Optional[slice] = None,
+                         patch_rows: Optional[slice] = None
+                         ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Student logits: [CLS] of all views (V*B, K) and the masked patch
+        tokens of the global views at the flat ``index`` (M, K2), from one
+        neck MLP pass over both."""
+        cls_tokens = self._student_cls_tokens(s_tokens, locals_)  # (V*B, C)
+        x = torch.cat([cls_tokens, s_tokens[:, 1:].flatten(0, 1).index_select(
+            0, index)])  # (V*B + M, C)
+        h_cls, h_patch = self.neck.embed(x).split(
+            [cls_tokens.shape[0], x.shape[0] - cls_tokens.shape[0]])
+        return self.neck.project(h_cls, h_patch, cls_rows, patch_rows)
+
+    def _distill(self, s_cls, s_patch, t_cls, t_patch, masks, mask_index,
+                 t_patch_mean):
         return self.ibot_loss(s_cls, s_patch, t_cls, t_patch, masks,
                               teacher_temp=self.teacher_temp,
                               teacher_patch_temp=self.teacher_patch_temp,
-                              mask_index=mask_index)
+                              mask_index=mask_index,
+                              teacher_patch_mean=t_patch_mean)
 
     def loss(self, inputs: List[torch.Tensor],
              data_samples: List[DataSample],
@@ -221,9 +252,9 @@ class iBOT(BaseSelfSupervisor):
         self._check_temperatures()
         globals_, locals_, masks = self._split_views(inputs, data_samples)
         index = self._mask_index(data_samples, masks)  # (M,)
-        t_cls, t_patch = self._teacher_outputs(globals_)
+        t_cls, t_patch, t_mean = self._teacher_outputs(globals_, index)
         s_tokens = self.backbone(globals_, mask=masks)  # (G*B, 1+N, C)
-        s_cls = self._student_cls(s_tokens, locals_)  # (V*B, K)
-        s_patch = self.neck.forward_patch(
-            s_tokens[:, 1:].flatten(0, 1).index_select(0, index))  # (M, K2)
-        return self._distill(s_cls, s_patch, t_cls, t_patch, masks, index)
+        s_cls, s_patch = self._student_outputs(
+            s_tokens, locals_, index)  # (V*B, K), (M, K2)
+        return self._distill(s_cls, s_patch, t_cls, t_patch, masks, index,
+                             t_mean)

@@ -105,6 +105,27 @@ class iBOTEquiRecon(iBOT):
         return views_and_targets(inputs, self.head.num_intermediate,
                                  type(self).__name__)
 
+    def _student_outputs_equi(self, s_tokens: torch.Tensor,
+                              locals_: Optional[torch.Tensor],
+                              index: torch.Tensor, inv_c: slice, inv_p: slice
+                              ) -> Tuple[torch.Tensor, torch.Tensor,
+                                         torch.Tensor]:
+        """Student outputs with the method on: z_inv logits of the [CLS]
+        tokens of all views (V*B, kc) and of the masked patch tokens at the
+        flat ``index`` (M, kp), and z_equi of every patch token of the global views
+        (G*B, N, d_equi). One neck MLP pass over the [CLS] and all patch
+        tokens (the decoders need every patch token's bottleneck)."""
+        cls_tokens = self._student_cls_tokens(s_tokens, locals_)  # (V*B, C)
+        patches = s_tokens[:, 1:]  # (G*B, N, C)
+        x = torch.cat([cls_tokens, patches.flatten(0, 1)])  # (V*B+G*B*N, C)
+        h_cls, h_patch = self.neck.embed(x).split(
+            [cls_tokens.shape[0], patches.shape[0] * patches.shape[1]])
+        h_patch = h_patch.unflatten(0, patches.shape[:2])  # (G*B, N, b)
+        s_cls, s_patch = self.neck.project(
+            h_cls, h_patch.flatten(0, 1).index_select(0, index), inv_c, inv_p)
+        z_equi = self.neck.project_patch(h_patch, slice(inv_p.stop, None))
+        return s_cls, s_patch, z_equi
+
     def loss(self, inputs, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
         views, targets = self._views_and_targets(inputs)
@@ -118,20 +139,17 @@ class iBOTEquiRecon(iBOT):
         G, B = self.num_global, globals_.shape[0] // self.num_global
 
         inv_c, inv_p = slice(0, kc), slice(0, kp)  # prototype rows of z_inv
-        t_cls, t_patch = self._teacher_outputs(globals_, inv_c, inv_p)
+        t_cls, t_patch, t_mean = self._teacher_outputs(globals_, index,
+                                                       inv_c, inv_p)
         s_tokens = self.backbone(globals_, mask=masks)  # (G*B, 1+N, C)
-        s_cls = self._student_cls(s_tokens, locals_, inv_c)  # (V*B, kc)
         if d_equi:
-            # the bottleneck of every patch token; z_inv prototypes only for
-            # the masked tokens (iBOT), z_equi ones for all (decoders)
-            h = self.neck.embed(s_tokens[:, 1:])  # (G*B, N, bottleneck)
-            s_patch = self.neck.project_patch(
-                h.flatten(0, 1).index_select(0, index), inv_p)  # (M, kp)
-            z_equi = self.neck.project_patch(h, slice(kp, None))
+            s_cls, s_patch, z_equi = self._student_outputs_equi(
+                s_tokens, locals_, index, inv_c, inv_p)
         else:
-            s_patch = self.neck.forward_patch(
-                s_tokens[:, 1:].flatten(0, 1).index_select(0, index), inv_p)
-        losses = self._distill(s_cls, s_patch, t_cls, t_patch, masks, index)
+            s_cls, s_patch = self._student_outputs(
+                s_tokens, locals_, index, inv_c, inv_p)  # (V*B, kc), (M, kp)
+        losses = self._distill(s_cls, s_patch, t_cls, t_patch, masks, index,
+                               t_mean)
         if d_equi:
             losses.update(self.head.loss(
                 z_equi.unflatten(0, (G, B)),  # (2, B, N, d)

@@ -118,11 +118,14 @@ class EquiReconHead(BaseModule):
         if z_equi.dim() != 4 or z_equi.shape[0] != 2:
             raise ValueError('z_equi must be (2, B, N, d) (two views), got '
                              f'shape {tuple(z_equi.shape)}')
-        z1 = z_equi[1 - self.view_index]  # (B, N, d) plain view
-        z2 = z_equi[self.view_index]  # (B, N, d) g_θ's view
+        if self.view_index == 0:
+            z_equi = z_equi.flip(0)  # plain view first
         if self.input_mode == 'pair':
+            z1, z2 = z_equi.unbind(0)  # (B, N, d): plain view, g_θ's view
             return [dec(z1, z2, hw) for dec in self.decoders]
-        z = torch.cat([z1, z2], dim=-1)  # (B, N, 2·d)
+        # [z1 ; z2] per token in one copy (B, N, 2·d); its gradient is one
+        # copy back, not two zero-filled (2, B, N, d) buffers
+        z = z_equi.permute(1, 2, 0, 3).flatten(2)
         return [dec(z, hw) for dec in self.decoders]
 
     def loss(self, z_equi: torch.Tensor, hw: Tuple[int, int],

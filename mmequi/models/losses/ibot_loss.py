@@ -20,6 +20,13 @@ c1 ← μ c1 + (1 − μ) mean_{q,b} t_qb and
 c2 ← μ2 c2 + (1 − μ2) mean_{q,b} mean_n tp_qbn (all tokens, masked or not),
 with the batch sums all-reduced over ranks (DINOv2-style centring).
 
+The teacher's patch logits come either for all tokens, (G*B, N, K2), or --
+the cheaper form :class:`~mmequi.models.iBOT` uses -- only for the masked
+tokens, (M, K2), together with their per-image mean over all N tokens,
+``teacher_patch_mean`` (G*B, K2): the last layer is linear, so
+mean_n tp_qbn = W · mean_n h_qbn needs one projection per image instead of
+one per token. Both forms give the same losses and centres.
+
 With ``monitor=True`` the output also holds the teacher's collapse figures
 (:func:`~mmequi.models.utils.collapse_stats.teacher_collapse_stats`, no
 gradient, not summed into the loss because their names lack ``loss``):
@@ -91,7 +98,8 @@ class iBOTLoss(nn.Module):
                 teacher_cls: torch.Tensor, teacher_patch: torch.Tensor,
                 masks: torch.Tensor, teacher_temp: float,
                 teacher_patch_temp: float,
-                mask_index: Optional[torch.Tensor] = None
+                mask_index: Optional[torch.Tensor] = None,
+                teacher_patch_mean: Optional[torch.Tensor] = None
                 ) -> Dict[str, torch.Tensor]:
         """
         Args:
@@ -100,7 +108,9 @@ class iBOTLoss(nn.Module):
             student_patch: (M, K2) logits of the masked tokens only, in the
                 order of ``masks.nonzero()`` over (G*B, N).
             teacher_cls: (G*B, K).
-            teacher_patch: (G*B, N, K2), all tokens.
+            teacher_patch: (G*B, N, K2), all tokens; or, with
+                ``teacher_patch_mean``, (M, K2): the masked tokens only, in
+                the order of ``student_patch``.
             masks: (G*B, N) bool.
             teacher_temp, teacher_patch_temp: τ_t and τ_t2.
             mask_index: optional (M,) int64 flat indices of the True
@@ -109,6 +119,9 @@ class iBOTLoss(nn.Module):
                 by the data preprocessor); given, the loss runs without a
                 device->host sync; None: computed here with ``nonzero``
                 (one sync on a GPU). Same values either way.
+            teacher_patch_mean: (G*B, K2), mean over all N tokens of each
+                image's teacher patch logits (for the centre c2); given
+                exactly when ``teacher_patch`` holds the masked rows only.
         Returns:
             ``dict(loss_cls=..., loss_patch=...)`` (scalars), plus the
             ``teacher_*`` collapse figures with ``monitor=True``.
@@ -116,12 +129,20 @@ class iBOTLoss(nn.Module):
         G, V = self.num_global, self.num_global + self.num_local
         GB, N = masks.shape
         B = GB // G
-        if GB != B * G or teacher_cls.shape[0] != GB or \
-                teacher_patch.shape[:2] != (GB, N):
+        if teacher_patch_mean is None:
+            patch_ok = teacher_patch.shape[:2] == (GB, N)
+        else:
+            patch_ok = teacher_patch.dim() == 2 and \
+                teacher_patch_mean.shape == (GB, teacher_patch.shape[1])
+        if GB != B * G or teacher_cls.shape[0] != GB or not patch_ok:
+            mean_shape = None if teacher_patch_mean is None else tuple(
+                teacher_patch_mean.shape)
             raise ValueError(
                 f'expected {G} global views: masks {tuple(masks.shape)}, '
                 f'teacher_cls {tuple(teacher_cls.shape)}, teacher_patch '
-                f'{tuple(teacher_patch.shape)}')
+                f'{tuple(teacher_patch.shape)} (all tokens (G*B, N, K2), or '
+                'the masked ones (M, K2) with teacher_patch_mean (G*B, K2)), '
+                f'teacher_patch_mean {mean_shape}')
         if student_cls.shape[0] != V * B:
             raise ValueError(f'student_cls has {student_cls.shape[0]} rows, '
                              f'expected {V} views x {B} = {V * B}')
@@ -131,20 +152,29 @@ class iBOTLoss(nn.Module):
         if mask_index.dim() != 1 or mask_index.dtype != torch.int64:
             raise ValueError('mask_index must be (M,) int64, got '
                              f'{tuple(mask_index.shape)} {mask_index.dtype}')
-        if student_patch.shape[0] != mask_index.numel():
+        M = mask_index.numel()
+        if student_patch.shape[0] != M or (
+                teacher_patch_mean is not None and teacher_patch.shape[0] != M):
             raise ValueError(
-                f'student_patch has {student_patch.shape[0]} rows but masks '
-                f'select {mask_index.numel()} tokens')
+                f'student_patch has {student_patch.shape[0]} rows (teacher '
+                f'patch: {teacher_patch.shape[0]}) but masks select {M} '
+                'tokens')
         # at least fp32, autocast off: the einsum would otherwise run in bf16
         dtype = torch.promote_types(student_cls.dtype, torch.float32)
         teacher_cls = teacher_cls.detach().to(dtype)
         teacher_patch = teacher_patch.detach().to(dtype)
+        if teacher_patch_mean is None:
+            patch_mean = teacher_patch.mean(1)  # (GB, K2)
+            teacher_patch = teacher_patch.flatten(0, 1).index_select(
+                0, mask_index)  # (M, K2)
+        else:
+            patch_mean = teacher_patch_mean.detach().to(dtype)
         with torch.autocast(device_type=masks.device.type, enabled=False):
             loss_cls, loss_patch, t_cls, t_patch = self._losses(
                 student_cls.to(dtype), student_patch.to(dtype), teacher_cls,
                 teacher_patch, masks, mask_index, teacher_temp,
                 teacher_patch_temp)
-        self.update_center(teacher_cls, teacher_patch)
+        self.update_center(teacher_cls, patch_mean)
         out = dict(loss_cls=loss_cls, loss_patch=loss_patch)
         if self.monitor:
             out.update(teacher_collapse_stats(
@@ -178,9 +208,9 @@ class iBOTLoss(nn.Module):
             self.lambda_cls
 
         # patches: masked tokens of the same global view only
-        t_masked = teacher_patch.flatten(0, 1).index_select(0, mask_index)
-        t_patch = F.softmax((t_masked - center2[0]) / teacher_patch_temp,
-                            dim=-1)  # (M, K2)
+        t_patch = F.softmax(
+            (teacher_patch - center2[0]) / teacher_patch_temp,
+            dim=-1)  # (M, K2), teacher_patch: the masked rows
         s_patch = F.log_softmax(student_patch / self.student_temp,
                                 dim=-1)  # (M, K2)
         token_ce = -(t_patch * s_patch).sum(-1)  # (M,)
@@ -194,17 +224,18 @@ class iBOTLoss(nn.Module):
 
     @torch.no_grad()
     def update_center(self, teacher_cls: torch.Tensor,
-                      teacher_patch: torch.Tensor) -> None:
+                      teacher_patch_mean: torch.Tensor) -> None:
         """EMA of the teacher's batch means (all-reduced over ranks).
 
         Args:
-            teacher_cls: (G*B, K); teacher_patch: (G*B, N, K2).
+            teacher_cls: (G*B, K); teacher_patch_mean: (G*B, K2), each
+                image's patch logits averaged over its N tokens.
         """
         cls_mean = _all_reduce_mean(
             teacher_cls.sum(0, keepdim=True), teacher_cls.shape[0])  # (1, K)
         patch_mean = _all_reduce_mean(
-            teacher_patch.mean(1).sum(0, keepdim=True),
-            teacher_patch.shape[0])  # (1, K2)
+            teacher_patch_mean.sum(0, keepdim=True),
+            teacher_patch_mean.shape[0])  # (1, K2)
         self.center.mul_(self.center_momentum).add_(
             cls_mean * (1 - self.center_momentum))
         self.center2.mul_(self.center_momentum2).add_(

@@ -8,7 +8,7 @@ ViT-S/16 recipe) both use the same MLP *and* last layer, otherwise the patch
 tokens get their own last layer (the MLP is always shared, as upstream).
 """
 import math
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -116,6 +116,25 @@ class iBOTNeck(BaseModule):
         """Bottleneck (..., bottleneck) -> patch logits (..., K2), or only
         the prototypes ``rows``."""
         return (self.patch_last_layer or self.last_layer)(h, rows)
+
+    def project(self, h_cls: torch.Tensor, h_patch: torch.Tensor,
+                cls_rows: Optional[slice] = None,
+                patch_rows: Optional[slice] = None
+                ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """[CLS] bottlenecks (n1, bottleneck) and patch bottlenecks
+        (n2, bottleneck) -> their logits (n1, K) and (n2, K2) (or the
+        prototypes ``cls_rows`` / ``patch_rows``); equal to
+        ``(last_layer(h_cls, cls_rows), project_patch(h_patch, patch_rows))``.
+
+        With a shared last layer and the same rows, both go through one
+        product on the stacked rows: the weight is normalised once and gets
+        one gradient instead of two to accumulate.
+        """
+        if self.patch_last_layer is None and cls_rows == patch_rows:
+            out = self.last_layer(torch.cat([h_cls, h_patch]), cls_rows)
+            return out.split([h_cls.shape[0], h_patch.shape[0]])
+        return (self.last_layer(h_cls, cls_rows),
+                self.project_patch(h_patch, patch_rows))
 
     def forward_cls(self, x: torch.Tensor,
                     rows: Optional[slice] = None) -> torch.Tensor:

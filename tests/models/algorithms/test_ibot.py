@@ -1,4 +1,6 @@
 """iBOT algorithm: teacher, EMA, what runs on which tokens, learning."""
+import copy
+
 import pytest
 import torch
 from mmengine.registry import init_default_scope
@@ -86,8 +88,10 @@ def test_ema_update_is_the_formula():
 
 def test_tokens_routed_as_specified():
     """Teacher: globals only, one call. Student backbone: globals (masked)
-    + all local crops in ONE call. Neck: [CLS] of all views + masked patch
-    tokens only."""
+    + all local crops in ONE call. Neck: one MLP call on the [CLS] of all
+    views + the masked patch tokens only; the teacher's MLP on all its
+    tokens, its last layer on the [CLS], the masked tokens and one mean
+    per image."""
     model = tiny_ibot()
     calls = {'teacher': [], 'student': [], 'neck_in': [],
              'teacher_neck_in': []}
@@ -102,6 +106,12 @@ def test_tokens_routed_as_specified():
     model.teacher.neck.mlp.register_forward_hook(
         lambda m, a, out: calls['teacher_neck_in'].append(
             tuple(a[0].shape[:-1])))
+    for key, neck in (('last_in', model.neck),
+                      ('teacher_last_in', model.teacher.neck)):
+        calls[key] = []
+        neck.last_layer.register_forward_hook(
+            lambda m, a, out, key=key: calls[key].append(
+                tuple(a[0].shape[:-1])))
     data = model.data_preprocessor(batch(), True)
     masks = torch.stack([s.mask for s in data['data_samples']])
     model(**data, mode='loss')
@@ -113,12 +123,101 @@ def test_tokens_routed_as_specified():
         calls['student'][0][1],
         masks.transpose(0, 1).flatten(0, 1).flatten(1))
     assert calls['student'][1][1] is None
-    # student: V*B [CLS] + the masked tokens only; teacher: G*B [CLS] and
-    # all G*B*N patch tokens (the patch centre averages over all of them)
+    # student: V*B [CLS] + the masked tokens only, one MLP and one
+    # last-layer call; teacher MLP: all G*B*(1+N) tokens (the patch centre
+    # averages over all of them); its last layer: G*B [CLS], the masked
+    # tokens and G*B mean bottlenecks (shared head: one call)
     n_masked = int(masks.sum())
     assert 0 < n_masked < G * B * 16
-    assert calls['neck_in'] == [((G + L) * B, ), (n_masked, )]
-    assert calls['teacher_neck_in'] == [(G * B, ), (G * B, 16)]
+    assert calls['neck_in'] == [((G + L) * B + n_masked, )]
+    assert calls['last_in'] == [((G + L) * B + n_masked, )]
+    assert calls['teacher_neck_in'] == [(G * B, 17)]
+    assert calls['teacher_last_in'] == [(G * B + n_masked + G * B, )]
+
+
+def all_token_teacher(model, globals_, cls_rows=None, patch_rows=None):
+    """The teacher as first written: the whole neck on every token,
+    [CLS] (G*B, K) and patch logits (G*B, N, K2)."""
+    with torch.no_grad():
+        t = model.teacher.backbone(globals_)
+        return (model.teacher.neck.forward_cls(t[:, 0], cls_rows),
+                model.teacher.neck.forward_patch(t[:, 1:], patch_rows))
+
+
+def separate_student_cls(model, s_tokens, locals_, rows=None):
+    """[CLS] logits of all views (V*B, K) from a neck call of their own."""
+    cls_tokens = [s_tokens[:, 0]]
+    if locals_ is not None:
+        cls_tokens.append(model.backbone(locals_)[:, 0])
+    return model.neck.forward_cls(torch.cat(cls_tokens), rows)
+
+
+def reference_ibot_loss(model, inputs, data_samples):
+    """iBOT's loss computed as before the one-pass neck: teacher logits of
+    every patch token (the loss selects the masked ones and averages all
+    for the centre), separate student neck calls for the [CLS] and the
+    masked patch tokens."""
+    globals_, locals_, masks = model._split_views(inputs, data_samples)
+    t_cls, t_patch = all_token_teacher(model, globals_)
+    s = model.backbone(globals_, mask=masks)
+    s_cls = separate_student_cls(model, s, locals_)
+    s_patch = model.neck.forward_patch(s[:, 1:][masks])
+    return model.ibot_loss(s_cls, s_patch, t_cls, t_patch, masks,
+                           teacher_temp=model.teacher_temp,
+                           teacher_patch_temp=model.teacher_patch_temp)
+
+
+def perturb_centres(model):
+    torch.manual_seed(5)
+    with torch.no_grad():
+        for c in (model.ibot_loss.center, model.ibot_loss.center2):
+            c.normal_()
+
+
+#: loss / gradient / centre tolerances against the reference computation
+EQUAL_TOL = {torch.float32: dict(rtol=1e-5, atol=1e-6),
+             torch.bfloat16: dict(rtol=2e-2, atol=1e-3)}
+
+
+def assert_same_step(model, ref, got, expected, dtype):
+    """Same loss terms, parameter gradients and centres."""
+    tol = EQUAL_TOL[dtype]
+    assert set(got) == set(expected)
+    for key in expected:
+        torch.testing.assert_close(got[key], expected[key], **tol, msg=key)
+    total_loss(got).backward()
+    total_loss(expected).backward()
+    grads = dict(ref.named_parameters())
+    n = 0
+    for name, p in model.named_parameters():
+        if p.grad is None:
+            assert grads[name].grad is None, name
+            continue
+        g = grads[name].grad
+        scale = g.abs().max().clamp(min=1e-6)  # relative to the tensor
+        torch.testing.assert_close(p.grad / scale, g / scale, **tol,
+                                   msg=name)
+        n += 1
+    assert n > 10
+    for key, buf in ref.ibot_loss.state_dict().items():
+        torch.testing.assert_close(model.ibot_loss.state_dict()[key], buf,
+                                   **tol, msg=key)
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+def test_loss_and_gradients_equal_the_all_token_computation(dtype):
+    """One neck MLP pass, masked-only teacher projections and the mean
+    trick for the centre leave the step unchanged (fp32 and bf16
+    autocast)."""
+    model = tiny_ibot(drop_path=0.0)
+    perturb_centres(model)
+    ref = copy.deepcopy(model)
+    data = model.data_preprocessor(batch(), True)
+    with torch.autocast('cpu', dtype=torch.bfloat16,
+                        enabled=dtype is torch.bfloat16):
+        got = model(**data, mode='loss')
+        expected = reference_ibot_loss(ref, **data)
+    assert_same_step(model, ref, got, expected, dtype)
 
 
 def _fit(model, data, steps, momentum, lr=2e-3):

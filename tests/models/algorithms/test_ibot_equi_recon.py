@@ -1,11 +1,18 @@
 """iBOT + reconstruction: split, decoders, losses, d_equi = 0 == iBOT."""
+import copy
+
 import pytest
 import torch
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from mmequi.models.utils.equi_recon import patch_grid
 from tests.conftest import loss_terms, total_loss
+from tests.models.algorithms.test_ibot import (all_token_teacher,
+                                               assert_same_step,
+                                               perturb_centres,
+                                               separate_student_cls)
 
 B, L, K_OUT, D_EQUI = 3, 2, 64, 16
 
@@ -139,6 +146,53 @@ def test_d_equi_zero_gives_exactly_ibot_gradients():
         else:
             torch.testing.assert_close(pe[name].grad, p.grad, rtol=0,
                                        atol=0, msg=name)
+
+
+def reference_equi_loss(model, inputs, data_samples):
+    """The loss as first written: teacher logits of every patch token,
+    separate student neck calls for the [CLS] and the patch tokens, the
+    decoder input [z1 ; z2] from two indexed views."""
+    views, targets = model._views_and_targets(inputs)
+    globals_, locals_, masks = model._split_views(views, data_samples)
+    inv_c = slice(0, model.k_cls_inv)
+    inv_p = slice(0, model.k_patch_inv)
+    t_cls, t_patch = all_token_teacher(model, globals_, inv_c, inv_p)
+    s = model.backbone(globals_, mask=masks)
+    s_cls = separate_student_cls(model, s, locals_, inv_c)
+    h = model.neck.embed(s[:, 1:])
+    s_patch = model.neck.project_patch(h[masks], inv_p)
+    z = model.neck.project_patch(h, slice(inv_p.stop, None))
+    z = z.unflatten(0, (2, -1))  # (2, B, N, d)
+    losses = model.ibot_loss(s_cls, s_patch, t_cls, t_patch, masks,
+                             teacher_temp=model.teacher_temp,
+                             teacher_patch_temp=model.teacher_patch_temp)
+    vi = model.head.view_index
+    z_cat = torch.cat([z[1 - vi], z[vi]], dim=-1)
+    hw = patch_grid(model.backbone, globals_)
+    preds = [dec(z_cat, hw) for dec in model.head.decoders]
+    losses['loss_recon'] = model.head.recon_loss(preds, targets)
+    return losses
+
+
+@pytest.mark.parametrize('view_index', [0, 1])
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+def test_loss_and_gradients_equal_the_all_token_computation(dtype,
+                                                            view_index):
+    """One neck MLP pass over [CLS] + patch tokens, masked-only teacher
+    projections (mean trick for the centre) and the one-copy decoder input
+    leave the step unchanged (fp32 and bf16 autocast)."""
+    model = build(data_preprocessor=dict(PRE, view_index=view_index))
+    perturb_centres(model)
+    ref = copy.deepcopy(model)
+    torch.manual_seed(3)
+    data = model.data_preprocessor(raw_batch(), True)
+    with torch.autocast('cpu', dtype=torch.bfloat16,
+                        enabled=dtype is torch.bfloat16):
+        got = model(**data, mode='loss')
+        expected = reference_equi_loss(ref, **data)
+    assert set(loss_terms(got)) == {'loss_cls', 'loss_patch', 'loss_recon'}
+    assert_same_step(model, ref, got, expected, dtype)
+    assert model.head.decoders[0].linear.weight.grad.abs().sum() > 0
 
 
 def test_recon_loss_alone_reaches_the_backbone():

@@ -11,7 +11,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from mmequi.models.heads.cross_attn_recon_decoder import (
     CrossAttnReconDecoder, sincos_pos_embed_2d)
-from mmequi.models.heads.recon_decoder import ReconDecoder
+from mmequi.models.heads.recon_decoder import ReconDecoder, upsample_conv3x3
 
 P = 16
 FLOP_BUDGET = 1.2e9  # forward FLOPs per image at 224 px, both decoders
@@ -318,12 +318,16 @@ def test_channels_last_switch_gives_the_same_output_and_gradients(
                            channels=(8, 6, 6, 4), num_upsample=2,
                            channels_last=channels_last)
         layouts = []
-        for conv in dec.convs:
-            conv.register_forward_pre_hook(
-                lambda _, args: layouts.append(args[0].is_contiguous(
-                    memory_format=torch.channels_last)))
+        conv2d = F.conv2d  # the convs and the fused upsample+conv call it
+
+        def recording_conv2d(x, *args, **kwargs):
+            layouts.append(x.is_contiguous(memory_format=torch.channels_last))
+            return conv2d(x, *args, **kwargs)
+
         tokens = _tokens(2, (3, 4), 12).requires_grad_()
-        out = dec(tokens, (3, 4))
+        with monkeypatch.context() as m:
+            m.setattr(F, 'conv2d', recording_conv2d)
+            out = dec(tokens, (3, 4))
         out.square().mean().backward()
         assert layouts == [channels_last] * 4  # every conv input
         runs.append((out.detach(), tokens.grad,
@@ -334,3 +338,69 @@ def test_channels_last_switch_gives_the_same_output_and_gradients(
     for n in g0:
         torch.testing.assert_close(g1[n], g0[n], rtol=1e-5, atol=1e-6,
                                    msg=n)
+
+
+# --------------------------------------------------------------------------
+# the upsample + conv computed at low resolution
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize('shape', [(2, 5, 7, 6), (1, 3, 1, 4)])
+@pytest.mark.parametrize('bias', [True, False])
+def test_upsample_conv3x3_is_nearest_upsampling_then_the_conv(shape, bias):
+    """Output and gradients (input, weight, bias) equal F.interpolate
+    (nearest, x2) followed by the convolution, borders included."""
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(shape[1], 4, 3, padding=1, bias=bias)
+    x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
+    conv = conv.double()
+    outs = []
+    for fast in (True, False):
+        x.grad = None
+        conv.zero_grad()
+        y = upsample_conv3x3(x, conv) if fast else conv(
+            F.interpolate(x, scale_factor=2.0, mode='nearest'))
+        (y * torch.randn(y.shape, generator=_gen(1),
+                         dtype=y.dtype)).sum().backward()
+        outs.append([y.detach(), x.grad] + [p.grad for p in
+                                            conv.parameters()])
+    assert outs[0][0].shape == (shape[0], 4, 2 * shape[2], 2 * shape[3])
+    for a, b in zip(*outs):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    # a channels-last input keeps its layout (and the values)
+    x_cl = x.detach().contiguous(memory_format=torch.channels_last)
+    y_cl = upsample_conv3x3(x_cl, conv)
+    assert y_cl.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(y_cl, outs[0][0], rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match='3x3 convolution with stride 1'):
+        upsample_conv3x3(x, torch.nn.Conv2d(shape[1], 4, 3, padding=2))
+
+
+def test_recon_decoder_matches_the_upsampled_computation():
+    """ReconDecoder's output and parameter gradients equal the written-out
+    design (linear, pixel shuffle, convs, x2 nearest upsampling of the full
+    image before each of the last U convolutions)."""
+    torch.manual_seed(0)
+    dec = ReconDecoder(24, patch_size=8, channels=(4, 6, 5, 3))
+    hw = (3, 2)
+    tokens = _tokens(2, hw, 24)
+    weights = torch.randn(2, 3, 24, 16, generator=_gen(2))
+
+    def by_hand():
+        x = dec.linear(tokens).transpose(1, 2).reshape(2, -1, *hw)
+        x = F.pixel_shuffle(x, dec.sub)
+        for i, conv in enumerate(dec.convs):
+            if i >= len(dec.convs) - dec.num_upsample:
+                x = F.interpolate(x, scale_factor=2.0, mode='nearest')
+            x = conv(x)
+            if i < len(dec.convs) - 1:
+                x = F.gelu(x)
+        return x
+
+    outs = []
+    for fn in (lambda: dec(tokens, hw), by_hand):
+        dec.zero_grad()
+        y = fn()
+        (y * weights).sum().backward()
+        outs.append([y.detach()] + [p.grad.clone()
+                                    for p in dec.parameters()])
+    for a, b in zip(*outs):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)

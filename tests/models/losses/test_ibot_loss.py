@@ -466,3 +466,51 @@ def test_float32_module_and_inputs_match_reference():
     close(out['loss_patch'], e[1], **tol)
     close(loss_fn.center, e[2], **tol)
     close(loss_fn.center2, e[3], **tol)
+
+
+def test_masked_teacher_rows_with_their_mean_match_reference():
+    """The cheaper input form (teacher patch logits of the masked tokens
+    only, plus each image's mean over all tokens for the centre) gives the
+    reference's losses, centres, gradients and monitor figures."""
+    G, L = 2, 3
+    sc, sp_full, tc, tp, masks = make_inputs(seed=47)
+    init = (torch.linspace(-1, 1, 7, dtype=DT).view(1, 7),
+            torch.linspace(1, -1, 5, dtype=DT).view(1, 1, 5))
+    outs, grads, centres = [], [], []
+    for masked_form in (False, True):
+        loss_fn = build()
+        with torch.no_grad():
+            loss_fn.center.copy_(init[0])
+            loss_fn.center2.copy_(init[1])
+        e = ref(loss_fn, sc, sp_full, tc, tp, masks, 0.04, 0.07, G, L)
+        s_cls = sc.clone().requires_grad_()
+        s_patch = sp_full[masks].clone().requires_grad_()
+        extra = dict(teacher_patch_mean=tp.mean(1)) if masked_form else {}
+        out = loss_fn(s_cls, s_patch, tc, tp[masks] if masked_form else tp,
+                      masks, teacher_temp=0.04, teacher_patch_temp=0.07,
+                      **extra)
+        close(out['loss_cls'], e[0])
+        close(out['loss_patch'], e[1])
+        close(loss_fn.center, e[2])
+        close(loss_fn.center2, e[3])
+        (out['loss_cls'] + out['loss_patch']).backward()
+        outs.append(out)
+        grads.append((s_cls.grad, s_patch.grad))
+        centres.append((loss_fn.center, loss_fn.center2))
+    assert set(outs[0]) == set(outs[1])
+    for key in outs[0]:
+        close(outs[1][key], outs[0][key])
+    for a, b in zip(grads[1] + centres[1], grads[0] + centres[0]):
+        close(a, b)
+    # the mean really feeds the centre: another mean, another centre
+    loss_fn = build()
+    loss_fn(sc, sp_full[masks], tc, tp[masks], masks, teacher_temp=0.04,
+            teacher_patch_temp=0.07, teacher_patch_mean=tp.mean(1) + 1)
+    close(loss_fn.center2, e[3] - 0.9 * init[1] + 0.1)  # zero start
+    with pytest.raises(ValueError, match='teacher_patch_mean'):
+        loss_fn(sc, sp_full[masks], tc, tp[masks], masks, teacher_temp=0.04,
+                teacher_patch_temp=0.07, teacher_patch_mean=tp.mean(1)[1:])
+    with pytest.raises(ValueError, match='teacher patch'):
+        loss_fn(sc, sp_full[masks], tc, tp[masks][1:], masks,
+                teacher_temp=0.04, teacher_patch_temp=0.07,
+                teacher_patch_mean=tp.mean(1))

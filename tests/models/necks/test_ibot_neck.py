@@ -66,3 +66,42 @@ def test_prototype_row_slices_are_exact():
                                full[..., 7:])
     torch.testing.assert_close(neck.forward_cls(x[:, 0], slice(3, 6)),
                                neck.forward_cls(x[:, 0])[:, 3:6])
+
+
+@pytest.mark.parametrize('shared', [True, False])
+def test_project_equals_the_two_last_layers(shared):
+    """``project`` (one product on the stacked rows when the head is shared
+    and the rows agree) gives each last layer's output and gradients."""
+    torch.manual_seed(0)
+    neck = iBOTNeck(in_channels=8, hidden_channels=16,
+                    bottleneck_channels=4, out_channels=10,
+                    patch_out_channels=None if shared else 6,
+                    shared_head=shared)
+    with torch.no_grad():
+        neck.last_layer.weight_g.uniform_(0.5, 2.0)
+    h_cls, h_patch = torch.randn(3, 4), torch.randn(5, 4)
+    rows = [(None, None), (slice(0, 6), slice(0, 6)),
+            (slice(0, 6), slice(2, 5))]
+    for cls_rows, patch_rows in rows:
+        grads = []
+        for fused in (True, False):
+            neck.zero_grad()
+            if fused:
+                c, p = neck.project(h_cls, h_patch, cls_rows, patch_rows)
+            else:
+                c = _manual_rows(neck.last_layer, h_cls, cls_rows)
+                p = _manual_rows(neck.patch_last_layer or neck.last_layer,
+                                 h_patch, patch_rows)
+            (c.sin().sum() + p.cos().sum()).backward()
+            grads.append([c.detach(), p.detach()] + [
+                x.grad.clone() for x in neck.parameters()
+                if x.grad is not None])
+        assert len(grads[0]) == len(grads[1]) > 2
+        for a, b in zip(*grads):
+            torch.testing.assert_close(a, b)
+
+
+def _manual_rows(last, h, rows):
+    w = last.weight_g * last.weight_v / last.weight_v.norm(dim=1,
+                                                           keepdim=True)
+    return h @ (w if rows is None else w[rows]).t()
