@@ -171,7 +171,7 @@ def _breakdown_targets(model, wrapper) -> List[Tuple[str, object, str]]:
     if neck is not None:
         targets += [('neck', neck, m) for m in
                     ('forward', 'forward_cls', 'forward_patch', 'embed',
-                     'project_patch')]
+                     'project', 'project_patch')]
     for name, module in model.named_children():
         if name.endswith('_loss'):
             targets.append((name, module, 'forward'))
