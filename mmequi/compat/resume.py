@@ -322,6 +322,9 @@ def install() -> str:
     from mmengine.hooks import CheckpointHook
     from mmengine.runner import EpochBasedTrainLoop
 
+    if CheckpointHook.before_train is _before_train:
+        raise RuntimeError('mmequi.compat.resume.install() ran twice; '
+                           'mmequi.compat.apply_compat() calls it once')
     _ORIG['CheckpointHook.before_train'] = CheckpointHook.before_train
     _ORIG['EpochBasedTrainLoop.run'] = EpochBasedTrainLoop.run
     CheckpointHook._save_checkpoint_with_step = _save_checkpoint_with_step

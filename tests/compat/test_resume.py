@@ -225,3 +225,47 @@ def test_resume_of_finished_run_trains_nothing(toy_shapes, straight,
     assert sorted(f for f in os.listdir(wd) if f.endswith('.pth')) == \
         ['iter_12.pth', 'iter_6.pth']
     assert open(osp.join(wd, 'iter_12.pth'), 'rb').read() == before
+
+
+IBOT_CFG = osp.join(osp.dirname(DEMO_CFG), '..', 'ibot',
+                    'ibot_vit-tiny-p16_1xb8-4e_toy-shapes-64px.py')
+
+
+@pytest.mark.timeout(240)
+def test_mid_epoch_resume_restores_step_randomness(toy_shapes_64, tmp_path):
+    """iBOT draws random numbers in the main process during the step, so
+    here the restored random state matters, not only the data stream."""
+    from mmengine.config import Config
+    hooks = Config.fromfile(IBOT_CFG).custom_hooks + [
+        dict(type='SigkillHook')]
+    cfg = tmp_path / 'ibot.py'
+    cfg.write_text(textwrap.dedent(f"""
+        _base_ = [{osp.abspath(IBOT_CFG)!r}]
+        custom_imports = dict(
+            imports=['mmequi', 'mmequi.testing.crash_hooks'],
+            allow_failed_imports=False)
+        custom_hooks = {hooks!r}
+        default_hooks = dict(checkpoint=dict(
+            type='CheckpointHook', by_epoch=False, interval=3,
+            max_keep_ckpts=3))
+        """))
+    opts = ['train_dataloader.dataset.data_root=' + toy_shapes_64,
+            'randomness.deterministic=True', 'train_cfg.max_epochs=3']
+
+    def train(wd, *extra, env=None):
+        proc = run_tool(train_cmd(str(cfg), wd, *extra, options=opts),
+                        env=env, check=env is None)
+        return proc
+
+    straight, wd = str(tmp_path / 'straight'), str(tmp_path / 'wd')
+    train(straight)
+    # 2 batches per epoch: iter_3 is saved after batch 1 of epoch 1
+    assert train(wd, env={ENV: 'iter:4'}).returncode == -9
+    out = train(wd, '--resume').stdout
+    assert 'resuming inside epoch 1 at iteration 3' in out
+    a = load_checkpoint_file(osp.join(straight, 'iter_6.pth'))
+    b = load_checkpoint_file(osp.join(wd, 'iter_6.pth'))
+    assert a['state_dict'].keys() == b['state_dict'].keys()
+    for k in a['state_dict']:
+        torch.testing.assert_close(a['state_dict'][k], b['state_dict'][k],
+                                   rtol=0, atol=0, msg=k)
