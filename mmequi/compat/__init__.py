@@ -9,6 +9,9 @@ and which upstream issue or source line it works around.
   imported first (tests/compat/test_mmcv_ops.py).
 * :mod:`.checkpoint`   -- ``torch.load(weights_only=True)`` with an explicit
   allow-list of the types mmengine writes; atomic checkpoint writes.
+* :mod:`.resume`       -- checkpoint rotation after the new save, atomic
+  ``last_checkpoint``, resume fallback, stale temp files removed, exact
+  mid-epoch resume, finished runs not extended.
 * :mod:`.distributed`  -- CPU/gloo launch, DDP without ``device_ids`` for CPU
   modules, SyncBN on CPU tensors.
 * :mod:`.amp`          -- ``AmpOptimWrapper`` on CPU (bf16 autocast).
@@ -27,9 +30,10 @@ def apply_compat() -> None:
     global _APPLIED
     if _APPLIED:
         return
-    from . import amp, checkpoint, distributed, mmcv_ops
+    from . import amp, checkpoint, distributed, mmcv_ops, resume
     _STATE['mmcv_ops'] = mmcv_ops.install()
     _STATE['checkpoint'] = checkpoint.install()
+    _STATE['resume'] = resume.install()
     _STATE['distributed'] = distributed.install()
     _STATE['amp'] = amp.install()
     _APPLIED = True

@@ -92,7 +92,8 @@ def safe_globals() -> List[Union[Any, Tuple[Any, str]]]:
 
 def load_checkpoint_file(filename: str,
                          map_location: Optional[Any] = None,
-                         trust_pickle: bool = False) -> Any:
+                         trust_pickle: bool = False,
+                         mmap: bool = False) -> Any:
     """``torch.load`` with ``weights_only=True`` and a clear refusal.
 
     The only ``torch.load`` call of mmequi (readers go through
@@ -104,6 +105,8 @@ def load_checkpoint_file(filename: str,
         trust_pickle: the caller's explicit opt-in (a ``--trust-pickle``
             flag) to ``weights_only=False``, which runs the file's pickle;
             never a fallback.
+        mmap: memory-map the tensor storages instead of reading them
+            (:func:`torch.load`'s ``mmap``; e.g. to read only the meta).
 
     Raises:
         FileNotFoundError: ``filename`` does not exist.
@@ -117,8 +120,8 @@ def load_checkpoint_file(filename: str,
         return torch.load(
             filename, map_location=map_location, weights_only=False)
     try:
-        return torch.load(
-            filename, map_location=map_location, weights_only=True)
+        return torch.load(filename, map_location=map_location,
+                          weights_only=True, mmap=mmap)
     except pickle.UnpicklingError as e:
         try:
             bad = torch.serialization.get_unsafe_globals_in_checkpoint(
