@@ -107,20 +107,30 @@ def _pointer_problem(work_dir: str) -> Tuple[Optional[str], str]:
     return target, ''
 
 
-def find_resume_checkpoint(work_dir: str) -> str:
+def find_resume_checkpoint(work_dir: str) -> Optional[str]:
     """The checkpoint ``resume=True`` (``--resume`` without a path) uses.
 
     ``work_dir/last_checkpoint`` when it names a complete checkpoint;
     otherwise the newest complete ``*.pth`` directly in ``work_dir`` by
     ``(meta.iter, meta.epoch)`` (an epoch checkpoint wins over an iteration
     checkpoint of the same iteration), with a WARNING saying which and why.
+    None, with a WARNING that training starts from scratch, when the work
+    dir holds neither ``last_checkpoint`` nor any ``*.pth`` (a first start
+    of a job that always passes ``--resume``, e.g. a requeued SLURM job).
 
     Raises:
-        FileNotFoundError: no complete checkpoint in ``work_dir``.
+        FileNotFoundError: checkpoints were written (``last_checkpoint`` or
+            ``*.pth`` exist) but none is complete.
     """
     target, why = _pointer_problem(work_dir)
     if target is not None:
         return target
+    if not osp.exists(osp.join(work_dir, 'last_checkpoint')) and not \
+            glob.glob(osp.join(work_dir, '*.pth')):
+        _log(f'resume=True (--resume) but {work_dir} holds no checkpoint '
+             '(no last_checkpoint, no *.pth): training starts from scratch',
+             logging.WARNING)
+        return None
     found: List[Tuple[Tuple[int, int], str]] = []
     for path in glob.glob(osp.join(work_dir, '*.pth')):
         progress = checkpoint_progress(path)
@@ -138,7 +148,7 @@ def find_resume_checkpoint(work_dir: str) -> str:
     return best
 
 
-def _find_latest_checkpoint(path: str) -> str:
+def _find_latest_checkpoint(path: str) -> Optional[str]:
     """Stands in for ``mmengine.runner.runner.find_latest_checkpoint``."""
     return find_resume_checkpoint(path)
 

@@ -94,6 +94,17 @@ def test_no_complete_checkpoint_is_an_error_naming_the_work_dir(tmp_path):
         find_resume_checkpoint(str(d))
 
 
+def test_resume_in_an_empty_work_dir_starts_from_scratch(tmp_path, caplog):
+    """A job that always passes --resume (requeued SLURM job) starts from
+    scratch the first time, saying so; a broken pointer alone is refused."""
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('test_resume_empty')
+    assert find_resume_checkpoint(str(tmp_path)) is None
+    (tmp_path / 'last_checkpoint').write_text('')
+    with pytest.raises(FileNotFoundError, match='holds no complete'):
+        find_resume_checkpoint(str(tmp_path))
+
+
 def test_stale_temp_files_pattern(tmp_path):
     names = ['.epoch_3.pth.ab12cd.tmp', '.last_checkpoint.x1.tmp',
              'epoch_3.pth', '.hidden.tmp', 'notes.tmp']
