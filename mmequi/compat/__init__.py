@@ -9,6 +9,9 @@ and which upstream issue or source line it works around.
   imported first (tests/compat/test_mmcv_ops.py).
 * :mod:`.checkpoint`   -- ``torch.load(weights_only=True)`` with an explicit
   allow-list of the types mmengine writes; atomic checkpoint writes.
+* :mod:`.checkpoint_schemes` -- the same weights-only loader for every
+  ``CheckpointLoader`` scheme (``http(s)://``, ``torchvision://``,
+  ``open-mmlab://``, ``s3://`` ...) and ``torch.hub.load_state_dict_from_url``.
 * :mod:`.distributed`  -- CPU/gloo launch, DDP without ``device_ids`` for CPU
   modules, SyncBN on CPU tensors.
 * :mod:`.amp`          -- ``AmpOptimWrapper`` on CPU (bf16 autocast).
@@ -27,9 +30,10 @@ def apply_compat() -> None:
     global _APPLIED
     if _APPLIED:
         return
-    from . import amp, checkpoint, distributed, mmcv_ops
+    from . import amp, checkpoint, checkpoint_schemes, distributed, mmcv_ops
     _STATE['mmcv_ops'] = mmcv_ops.install()
     _STATE['checkpoint'] = checkpoint.install()
+    _STATE['checkpoint_schemes'] = checkpoint_schemes.install()
     _STATE['distributed'] = distributed.install()
     _STATE['amp'] = amp.install()
     _APPLIED = True
