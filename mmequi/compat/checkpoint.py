@@ -31,12 +31,20 @@ mmengine's local-file loader is re-registered (``CheckpointLoader`` scheme
 ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` environment variable cannot turn it off
 -- and to turn torch's ``UnpicklingError`` into :class:`UnsafeCheckpointError`
 naming the file and the offending globals. There is no unsafe fallback.
+The other schemes (``http(s)://``, ``torchvision://``, ``s3://`` ...) end
+in the same loader (:mod:`.checkpoint_schemes`). Messages: a refusal ends
+with our advice and the refused globals (for legacy ``torch.save`` files and
+raw pickles, whose torch error may name none or end with "Please file an
+issue", the globals come from a ``pickletools`` scan that unpickles
+nothing); a truncated or non-torch file raises
+:class:`IncompleteCheckpointError` naming it.
 
 Writing -- why: mmengine's ``LocalBackend.put`` opens the final path with
 ``'wb'`` and writes into it, so a job killed while saving (SLURM time limit,
 pre-emption) leaves a truncated ``epoch_N.pth`` that ``--resume`` then picks
 up. What: ``put``/``put_text`` write to a temporary file in the same
-directory, fsync it and ``os.replace`` it onto the target (atomic on POSIX).
+directory, fsync it and ``os.replace`` it onto the target (atomic on POSIX);
+a failed write (``ENOSPC`` ...) raises ``OSError`` naming the target path.
 """
 import io
 import os

@@ -6,8 +6,9 @@ mmengine 0.10.7 (``mmengine/runner/checkpoint.py``) the other schemes of
 
 * ``http://``/``https://`` (``load_from_http``), and through it
   ``torchvision://``/``modelzoo://``, ``mmcls://`` and the URL entries of
-  ``open-mmlab://``/``openmmlab://``, call ``mmengine.utils.dl_utils.load_url``,
-  which is ``torch.hub.load_state_dict_from_url`` (via
+  ``open-mmlab://``/``openmmlab://``, call
+  ``mmengine.utils.dl_utils.load_url``, which is
+  ``torch.hub.load_state_dict_from_url`` (via
   ``torch.utils.model_zoo.load_url``); its ``weights_only`` defaults to
   ``False``, so the downloaded (or cached, ``$TORCH_HOME/hub/checkpoints``)
   file's pickle runs.
@@ -21,9 +22,10 @@ What:
    :func:`load_url_weights_only` (same cache and download, then
    :func:`.checkpoint.load_checkpoint_file`), also where it was already bound
    under another name (``torch.utils.model_zoo.load_url``,
-   ``mmengine.utils.dl_utils.load_url``, ``mmengine.runner.checkpoint.load_url``,
-   torchvision's weight enums ...): every module in ``sys.modules`` holding
-   the original function gets the replacement.
+   ``mmengine.utils.dl_utils.load_url``,
+   ``mmengine.runner.checkpoint.load_url``, torchvision's weight enums
+   ...): every module in ``sys.modules`` holding the original function
+   gets the replacement.
 2. Every scheme registered in ``CheckpointLoader._schemes`` when mmequi is
    imported -- enumerated, not listed by hand -- is wrapped by
    :func:`_weights_only_scheme`: while the loader runs, ``torch.load`` is
