@@ -37,6 +37,10 @@ What:
 3. A scheme registered later (``CheckpointLoader.register_scheme``) is
    wrapped the same way when it is registered (logged).
 
+While a scheme loader runs, ``torch.load`` is replaced process-wide (a
+counted swap, restored by the last loader to finish), so a ``torch.load`` in
+another thread at that moment is weights-only too: stricter, never looser.
+
 Every refusal is :class:`.checkpoint.UnsafeCheckpointError` naming the cached
 file, the URL and the refused globals. Not covered: a loader that unpickles
 with something other than ``torch.load``/``torch.hub`` (e.g. ``pickle.load``);
