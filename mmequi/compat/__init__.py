@@ -9,6 +9,9 @@ and which upstream issue or source line it works around.
   imported first (tests/compat/test_mmcv_ops.py).
 * :mod:`.checkpoint`   -- ``torch.load(weights_only=True)`` with an explicit
   allow-list of the types mmengine writes; atomic checkpoint writes.
+* :mod:`.checkpoint_schemes` -- the same weights-only loader for every
+  ``CheckpointLoader`` scheme (``http(s)://``, ``torchvision://``,
+  ``open-mmlab://``, ``s3://`` ...) and ``torch.hub.load_state_dict_from_url``.
 * :mod:`.resume`       -- checkpoint rotation after the new save, atomic
   ``last_checkpoint``, resume fallback, stale temp files removed, exact
   mid-epoch resume, finished runs not extended.
@@ -30,9 +33,11 @@ def apply_compat() -> None:
     global _APPLIED
     if _APPLIED:
         return
-    from . import amp, checkpoint, distributed, mmcv_ops, resume
+    from . import (amp, checkpoint, checkpoint_schemes, distributed,
+                   mmcv_ops, resume)
     _STATE['mmcv_ops'] = mmcv_ops.install()
     _STATE['checkpoint'] = checkpoint.install()
+    _STATE['checkpoint_schemes'] = checkpoint_schemes.install()
     _STATE['resume'] = resume.install()
     _STATE['distributed'] = distributed.install()
     _STATE['amp'] = amp.install()

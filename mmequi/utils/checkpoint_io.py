@@ -6,11 +6,11 @@ exporter and the benchmark runner) goes through this module:
 
 1. :func:`read_checkpoint` -- the whole checkpoint, through mmengine's
    ``CheckpointLoader`` so that every scheme (local path, ``http(s)://``,
-   ...) is read one way; local files go through
+   ``torchvision://``, ``s3://`` ...) is read one way; every scheme ends in
    :func:`mmequi.compat.checkpoint.load_checkpoint_file`
    (``torch.load(weights_only=True)`` plus an allow-list; pickles that
-   would run code are refused). That function stays the only caller of
-   ``torch.load`` in mmequi.
+   would run code are refused; see :mod:`mmequi.compat.checkpoint_schemes`).
+   That function stays the only caller of ``torch.load`` in mmequi.
 2. :func:`select_weights` -- the sub-state-dict of one network, the
    prefix stripped: the EMA ``'teacher'`` or the ``'student'`` backbone of
    any layout below, or the keys under an explicit prefix.
@@ -106,7 +106,10 @@ def read_checkpoint(path: str, *, map_location: Any = 'cpu',
     Raises:
         FileNotFoundError: a local path that does not exist.
         mmequi.compat.checkpoint.UnsafeCheckpointError: the pickle needs
-            globals outside the allow-list (and ``trust_pickle`` is False).
+            globals outside the allow-list (and ``trust_pickle`` is False);
+            for a URL the error names the URL and the cached file.
+        mmequi.compat.checkpoint.IncompleteCheckpointError: the file is
+            truncated or not a torch checkpoint.
         TypeError: the file does not hold a dict.
     """
     from mmengine.runner.checkpoint import CheckpointLoader

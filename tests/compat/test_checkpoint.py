@@ -204,3 +204,98 @@ def test_mmengine_save_checkpoint_is_atomic(tmp_path, monkeypatch):
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
     torch.testing.assert_close(
         load_checkpoint_file(path)['state_dict']['w'], torch.ones(2))
+
+
+def _advice_and_global(msg: str, path: str) -> None:
+    """A refusal names the file, never ends with torch's boilerplate, and
+    ends with our advice followed by the refused global."""
+    assert path in msg
+    assert 'Please file an issue' not in msg
+    assert 'tools/model_converters' in msg
+    assert msg.rstrip().endswith(('builtins.open', 'io.open')), msg
+
+
+@pytest.mark.parametrize('form', ['legacy', 'raw-protocol2',
+                                  'raw-protocol4', 'raw-protocol5'])
+def test_legacy_and_raw_pickle_refusals_name_the_global(tmp_path, form):
+    """Legacy ``torch.save`` files and raw pickles: torch's own message
+    names no global (protocol 4/5: 'Unsupported operand') or ends with
+    'Please file an issue'; ours names it (pickle opcodes read without
+    unpickling) and the pickle does not run."""
+    path = str(tmp_path / f'{form}.pth')
+    marker = tmp_path / 'ran'
+    obj = {'w': torch.ones(2), 'x': _Marker(str(marker))}
+    if form == 'legacy':
+        torch.save(obj, path, _use_new_zipfile_serialization=False)
+    else:
+        with open(path, 'wb') as f:
+            pickle.dump(obj, f, protocol=int(form[-1]))
+    with pytest.raises(UnsafeCheckpointError) as info:
+        CheckpointLoader.load_checkpoint(path)
+    _advice_and_global(str(info.value), path)
+    assert not marker.exists()
+
+
+def test_zip_refusal_ends_with_the_global(tmp_path):
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'x': _Marker(str(tmp_path / 'ran'))}, path)
+    with pytest.raises(UnsafeCheckpointError) as info:
+        load_checkpoint_file(path)
+    _advice_and_global(str(info.value), path)
+
+
+@pytest.mark.parametrize('legacy', [False, True])
+def test_truncated_checkpoint_names_the_file(tmp_path, legacy):
+    """Every prefix of a checkpoint (a killed write, a broken download)
+    is reported as incomplete with the file's path, never as unsafe."""
+    from mmequi.compat.checkpoint import IncompleteCheckpointError
+    full = tmp_path / 'full.pth'
+    torch.save({'state_dict': {'w': torch.ones(64)}, 'meta': {'epoch': 3}},
+               str(full), _use_new_zipfile_serialization=not legacy)
+    data = full.read_bytes()
+    path = str(tmp_path / 'epoch_3.pth')
+    for cut in range(0, len(data), 13):
+        with open(path, 'wb') as f:
+            f.write(data[:cut])
+        with pytest.raises(IncompleteCheckpointError) as info:
+            CheckpointLoader.load_checkpoint(path)
+        assert (f'is not a complete checkpoint (truncated or not a torch '
+                f'file): {path}') in str(info.value), (cut, str(info.value))
+    assert issubclass(IncompleteCheckpointError, RuntimeError)
+
+
+def test_text_file_is_not_a_checkpoint(tmp_path):
+    from mmequi.compat.checkpoint import IncompleteCheckpointError
+    path = tmp_path / 'notes.pth'
+    path.write_text('hello\n')
+    with pytest.raises(IncompleteCheckpointError, match='notes.pth'):
+        load_checkpoint_file(str(path))
+
+
+def test_disk_full_on_save_names_the_path(tmp_path, monkeypatch):
+    """mmengine's save_checkpoint on a full disk: OSError(ENOSPC) naming
+    the checkpoint being written; the old file stays, no temp file left."""
+    import errno
+    target = tmp_path / 'epoch_2.pth'
+    target.write_bytes(b'old complete checkpoint')
+    real_fdopen = os.fdopen
+
+    class _Full(io.RawIOBase):
+
+        def __init__(self, fd):
+            self._f = real_fdopen(fd, 'wb')
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        def close(self):
+            self._f.close()
+
+    monkeypatch.setattr(os, 'fdopen', lambda fd, mode='r', *a, **k: _Full(fd))
+    with pytest.raises(OSError) as info:
+        save_checkpoint({'state_dict': {'w': torch.ones(2)}}, str(target))
+    assert info.value.errno == errno.ENOSPC
+    assert str(target) in str(info.value)
+    assert info.value.filename == str(target)
+    assert target.read_bytes() == b'old complete checkpoint'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['epoch_2.pth']
