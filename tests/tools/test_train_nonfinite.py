@@ -7,6 +7,7 @@ import glob
 import os.path as osp
 import re
 
+import pytest
 import torch
 
 from tests.conftest import REPO, run_tool, train_cmd
@@ -45,3 +46,21 @@ def test_diverged_run_stops_without_nan_checkpoints(toy_shapes_64, tmp_path):
         bad = [k for k, v in sd.items()
                if v.is_floating_point() and not torch.isfinite(v).all()]
         assert not bad, (path, bad)
+
+
+@pytest.mark.slow
+def test_two_ranks_stop_together(toy_shapes_64, tmp_path):
+    """Two gloo ranks (tools/dist_train.sh): the finite flag is reduced over
+    the ranks, so both stop at the same iteration (no rank left waiting in
+    a collective) and the launcher exits non-zero."""
+    proc = run_tool([
+        'bash', 'tools/dist_train.sh', CFG, '2', '--work-dir',
+        str(tmp_path / 'wd'), '--cfg-options',
+        f'train_dataloader.dataset.data_root={toy_shapes_64}',
+        'train_cfg.max_epochs=4', 'train_dataloader.batch_size=4',
+        'optim_wrapper.optimizer.lr=1e6', 'param_scheduler=[]'],
+        env={'PORT': '29617'}, check=False, timeout=300)
+    assert proc.returncode != 0
+    stops = re.findall(r'NonFiniteLossError: non-finite loss at iteration '
+                       r'(\d+)/', proc.stdout)
+    assert len(stops) == 2 and len(set(stops)) == 1, proc.stdout[-3000:]

@@ -30,11 +30,15 @@ sync: with the per-parameter clip the gradient norm comes back in the same
 transfer, so the guard adds no sync there, only moves the existing one
 before the optimizer's kernels are launched (they then no longer overlap the
 end of the backward pass on a GPU). Without the hook nothing is checked and
-the step is as before.
+the step is as before. In a distributed run the flag is reduced (minimum)
+over the ranks before the read, so that all ranks skip or stop together
+(their losses differ; a rank stepping alone would leave the replicas
+different).
 """
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple, Union
 
 import torch
+from mmengine.dist import all_reduce
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 
@@ -64,14 +68,17 @@ class _SSLGradRules:
         super().backward(loss, **kwargs)
 
     def _loss_is_finite(self, total: Optional[torch.Tensor]
-                        ) -> Tuple[bool, Optional[torch.Tensor]]:
+                        ) -> Tuple[bool, Union[torch.Tensor, float, None]]:
         """Read the finite flag of the losses since the last step (the one
-        host read of a checked step) together with the gradient norm
-        ``total`` when there is one; returns (finite, total), ``total`` then
-        a float already on the host. Unchecked: (True, total) unread."""
+        host read of a checked step; all ranks' minimum when distributed)
+        together with the gradient norm ``total`` when there is one;
+        returns (finite, total), ``total`` then a float already on the
+        host. Unchecked: (True, total) unread."""
         flag, self._finite_flag = self._finite_flag, None
         if not self.check_finite or flag is None:
             return True, total
+        flag = flag.float()
+        all_reduce(flag, op='min')  # no-op unless distributed
         if total is None:
             finite = bool(flag)
         else:
@@ -106,7 +113,8 @@ class _SSLGradRules:
         """Clip every gradient to ``per_param_max_norm`` in place; returns
         the global norm of the unclipped gradients (a device scalar, not
         read here: :meth:`_log_grad_norm` reads it after the optimizer's
-        kernels are queued), None without gradients."""
+        kernels are queued, or the finite check reads it with its flag),
+        None without gradients."""
         grads = [p.grad for g in self.optimizer.param_groups
                  for p in g['params'] if p.grad is not None]
         if not grads:
@@ -117,14 +125,18 @@ class _SSLGradRules:
         torch._foreach_mul_(grads, coefs)
         return torch.linalg.vector_norm(torch.stack(norms))
 
-    def _log_grad_norm(self, total: Optional[torch.Tensor]) -> None:
-        """``train/grad_norm`` to the MessageHub: the one host read of the
-        step, called after ``optimizer.step`` so that it no longer holds
-        back the launch of the optimizer's kernels."""
+    def _log_grad_norm(self, total: Union[torch.Tensor, float, None]
+                       ) -> None:
+        """``train/grad_norm`` to the MessageHub: the one host read of an
+        unchecked step, called after ``optimizer.step`` so that it no
+        longer holds back the launch of the optimizer's kernels (a float
+        already read by a checked step)."""
         if total is not None:
             self.message_hub.update_scalar('train/grad_norm', float(total))
 
-    def _grad_rules_then_step(self, step, unscale=None, **kwargs) -> None:
+    def _grad_rules_then_step(self, step: Callable[..., None],
+                              unscale: Optional[Callable[[], None]] = None,
+                              **kwargs) -> None:
         """Freeze, clip (``unscale`` first, AMP), check the loss, then
         ``step(**kwargs)`` unless the loss was non-finite."""
         self._drop_frozen_grads()

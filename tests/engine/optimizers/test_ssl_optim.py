@@ -189,3 +189,25 @@ def test_one_host_read_per_step(monkeypatch, checked, clip):
     if clip is not None:  # the norm is still logged, read or not
         assert MessageHub.get_current_instance().get_scalar(
             'train/grad_norm').current() > 0
+
+
+def test_finite_flag_is_reduced_over_ranks(monkeypatch):
+    """Distributed: another rank's non-finite loss (its flag reduced in by
+    all_reduce(min)) makes this rank skip too, its own loss finite."""
+    from mmequi.engine.optimizers import ssl_optim_wrapper
+    ops = []
+
+    def other_rank_not_finite(data, op='sum', group=None):
+        ops.append(op)
+        data.zero_()
+    monkeypatch.setattr(ssl_optim_wrapper, 'all_reduce',
+                        other_rank_not_finite)
+    model = Net()
+    ow = SSLOptimWrapperConstructor(
+        dict(type='SSLOptimWrapper', optimizer=dict(type='SGD', lr=0.1)))(
+            model)
+    ow.enable_finite_check()
+    before = [p.detach().clone() for p in model.parameters()]
+    ow.update_params(model(torch.randn(2, 4)).sum())
+    assert ops == ['min'] and ow.last_step_skipped
+    assert all(torch.equal(a, p) for a, p in zip(before, model.parameters()))
