@@ -18,7 +18,8 @@ import os.path as osp
 import mmequi  # noqa: F401  (compat layer before any toolbox import)
 from mmengine.config import Config
 
-from mmequi.engine import PrecisionLoggerHook
+from mmequi.engine import (FiniteLossGuardHook, NonFiniteLossError,
+                           PrecisionLoggerHook)
 from mmequi.utils.cli import (DATALOADERS, add_common_args,
                               apply_common_args, build_runner, finish_args,
                               fix_dataloader, log_setup,
@@ -90,7 +91,27 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
     for field in DATALOADERS:
         fix_dataloader(cfg, field)
+    add_finite_loss_guard(cfg)
     return cfg
+
+
+#: optimizer wrappers that can check the loss before the optimizer step
+GUARDED_WRAPPERS = ('SSLOptimWrapper', 'SSLAmpOptimWrapper')
+
+
+def add_finite_loss_guard(cfg: Config) -> None:
+    """Append ``dict(type='FiniteLossGuardHook')`` (stop on a non-finite
+    loss, issue 14) to ``cfg.custom_hooks`` when the optimizer wrapper is an
+    SSL one and the config does not configure the hook itself (then its
+    entry, e.g. ``mode='skip'`` or ``mode='off'``, is kept as it is)."""
+    wrapper = (cfg.get('optim_wrapper') or {}).get('type')
+    if wrapper not in GUARDED_WRAPPERS:
+        return
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') in ('FiniteLossGuardHook', FiniteLossGuardHook)
+               for h in hooks):
+        hooks.append(dict(type='FiniteLossGuardHook'))
+    cfg.custom_hooks = hooks
 
 
 def main(argv=None) -> None:
@@ -101,7 +122,11 @@ def main(argv=None) -> None:
     runner = build_runner(cfg)
     log_setup(runner)
     runner.register_hook(PrecisionLoggerHook())
-    runner.train()
+    try:
+        runner.train()
+    except NonFiniteLossError as e:
+        # the hook logged it; end with that line and exit code 1, no trace
+        raise SystemExit(f'NonFiniteLossError: {e}') from None
     release_process_group()
 
 

@@ -1,4 +1,5 @@
 from .hooks import (DistillationTeacherHook, EpochSeedHook,
+                    FiniteLossGuardHook, NonFiniteLossError,
                     PrecisionLoggerHook, epoch_worker_init_fn)
 from .optimizers import (SSLAmpOptimWrapper, SSLOptimWrapper,
                          SSLOptimWrapperConstructor)
@@ -8,5 +9,6 @@ from . import runner  # noqa: F401,E402  (KNNTestLoop into mmpretrain LOOPS)
 __all__ = [
     'EpochSeedHook', 'PrecisionLoggerHook', 'epoch_worker_init_fn',
     'DistillationTeacherHook', 'SSLOptimWrapper', 'SSLAmpOptimWrapper',
-    'SSLOptimWrapperConstructor', 'CosineAnnealingWeightDecay'
+    'SSLOptimWrapperConstructor', 'CosineAnnealingWeightDecay',
+    'FiniteLossGuardHook', 'NonFiniteLossError'
 ]

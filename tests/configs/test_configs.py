@@ -46,6 +46,35 @@ def test_config_builds(path):
     assert sum(p.numel() for p in model.parameters()) > 0
 
 
+def test_configs_with_epoch_seed_hook_resume_exactly():
+    """Issue 14: a config with EpochSeedHook (epoch k draws the same
+    augmentations with or without --resume, README "Seeds and determinism")
+    has a train loader the hook accepts without a warning: no persistent
+    workers, epoch_worker_init_fn when it has workers."""
+    from types import SimpleNamespace
+
+    from mmequi.engine.hooks import EpochSeedHook
+
+    class Log:
+        def warning(self, msg):
+            raise AssertionError(msg)
+
+    checked = 0
+    for path in CONFIGS:
+        cfg = Config.fromfile(path)
+        hooks = [h.get('type') for h in cfg.get('custom_hooks') or []]
+        if 'EpochSeedHook' not in hooks or 'train_dataloader' not in cfg:
+            continue
+        runner = SimpleNamespace(seed=cfg.randomness.seed, cfg=cfg,
+                                 logger=Log())
+        try:
+            EpochSeedHook().before_train(runner)
+        except (AssertionError, ValueError) as e:
+            raise AssertionError(f'{osp.relpath(path, REPO)}: {e}') from e
+        checked += 1
+    assert checked >= 50
+
+
 def test_readme_minimal_config(tmp_path):
     readme = open(osp.join(REPO, 'README.md')).read()
     block = re.search(r'```python\n(# configs/my_config.py.*?)```', readme,

@@ -62,3 +62,45 @@ def test_auto_scale_lr_and_persistent_workers():
 def test_no_validate():
     cfg = merged(DEMO_CFG, '--no-validate')
     assert cfg.val_cfg is None and cfg.val_dataloader is None
+
+
+SSL_WRAPPERS = ('SSLOptimWrapper', 'SSLAmpOptimWrapper')
+
+
+def _guards(cfg):
+    return [h for h in cfg.get('custom_hooks', [])
+            if h.get('type') == 'FiniteLossGuardHook']
+
+
+def test_finite_loss_guard_is_on_for_every_ssl_config():
+    """Issue 14: every shipped config with an SSL optimizer wrapper trains
+    with the finite-loss guard (default: stop); others get none."""
+    import glob
+    paths = sorted(p for p in glob.glob(
+        osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+        if '_base_' not in p)
+    ssl = 0
+    for path in paths:
+        cfg = Config.fromfile(path)
+        if 'optim_wrapper' not in cfg:
+            continue
+        guards = _guards(merged(path))
+        if cfg.optim_wrapper.get('type') in SSL_WRAPPERS:
+            ssl += 1
+            assert guards == [dict(type='FiniteLossGuardHook')], path
+        else:
+            assert guards == [], path
+    assert ssl >= 10
+
+
+def test_finite_loss_guard_entry_in_the_config_is_kept(tmp_path):
+    cfg_path = tmp_path / 'skip.py'
+    cfg_path.write_text(
+        f'_base_ = [{IBOT!r}]\n'
+        "custom_hooks = [dict(type='FiniteLossGuardHook', mode='skip', "
+        'max_skips=3)]\n')
+    assert _guards(merged(str(cfg_path))) == [
+        dict(type='FiniteLossGuardHook', mode='skip', max_skips=3)]
+    base = Config.fromfile(IBOT)
+    hooks = merged(IBOT).custom_hooks
+    assert hooks[:-1] == base.custom_hooks  # appended, others unchanged

@@ -15,7 +15,7 @@ train_pipeline = [
 train_dataloader = dict(
     batch_size=128,
     num_workers=10,
-    persistent_workers=True,
+    persistent_workers=False,  # exact --resume needs fresh workers (README)
     pin_memory=True,
     drop_last=True,
     worker_init_fn=dict(type='epoch_worker_init_fn'),

@@ -61,7 +61,7 @@ toy_die_ibot_train_dataloader = dict(
     _delete_=True,
     batch_size=64,
     num_workers=1,
-    persistent_workers=True,
+    persistent_workers=False,  # exact --resume needs fresh workers (README)
     pin_memory=False,
     drop_last=True,
     worker_init_fn=dict(type='epoch_worker_init_fn'),
@@ -86,7 +86,6 @@ toy_die_single_ibot_pipeline = [dict(type='LoadImageFromFile')] + \
              meta_keys=['img_path', 'sample_idx'])]
 toy_die_single_ibot_train_dataloader = dict(
     toy_die_ibot_train_dataloader,
-    persistent_workers=False,
     dataset=dict(type='ThreeDIEBench', data_root=toy_die_data_root,
                  split='train', mode='single', num_views=10,
                  pipeline=toy_die_single_ibot_pipeline))

@@ -11,9 +11,10 @@ toy128_gpu_train_dataloader = dict(
     _delete_=True,
     batch_size=256,
     num_workers=4,
-    persistent_workers=True,
+    persistent_workers=False,  # exact --resume needs fresh workers (README)
     pin_memory=True,
     drop_last=True,
+    worker_init_fn=dict(type='epoch_worker_init_fn'),  # masks per epoch
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(

@@ -107,6 +107,8 @@ class DistillationTeacherHook(Hook):
         hub.update_scalar('train/teacher_temp', model.teacher_temp)
         if not runner.optim_wrapper.should_update():
             return  # gradient accumulation: no optimizer step this iter
+        if getattr(runner.optim_wrapper, 'last_step_skipped', False):
+            return  # non-finite loss, update skipped (FiniteLossGuardHook)
         m = cosine_momentum(runner.iter, runner.max_iters, self.momentum,
                             self.end_momentum)
         model.momentum_update(m)

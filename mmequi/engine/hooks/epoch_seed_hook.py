@@ -20,6 +20,11 @@ iterator is created. Epoch ``k`` then sees the same random numbers whether or
 not the run was resumed, provided workers are not persistent
 (``persistent_workers=False`` or ``num_workers=0``); ranks and workers see
 different streams.
+
+Persistent workers (``persistent_workers=True`` with ``num_workers > 0``)
+keep their numpy/random state across epochs, which a resumed run cannot
+restore: :class:`EpochSeedHook` then warns once, naming
+``train_dataloader.persistent_workers`` (issue 14).
 """
 import random
 
@@ -51,6 +56,21 @@ def epoch_worker_init_fn(worker_id: int) -> None:
     random.seed(seed)
 
 
+def persistent_workers_warning(loader_cfg: dict) -> str:
+    """The warning for a train loader whose workers persist across epochs
+    (``num_workers > 0`` and ``persistent_workers=True``), '' otherwise."""
+    workers = loader_cfg.get('num_workers', 0)
+    if not (workers and loader_cfg.get('persistent_workers', False)):
+        return ''
+    return (
+        f'EpochSeedHook: train_dataloader.persistent_workers=True with '
+        f'num_workers={workers}: persistent workers keep their random state '
+        f'across epochs, which --resume cannot restore, so a resumed run '
+        f'draws other augmentations than an uninterrupted one (no '
+        f'bit-identical resume). Set train_dataloader.persistent_workers='
+        f'False (or num_workers=0); README "Seeds and determinism"')
+
+
 @HOOKS.register_module()
 class EpochSeedHook(Hook):
     """Reseed all generators at the start of each training epoch.
@@ -58,7 +78,8 @@ class EpochSeedHook(Hook):
     Requires ``randomness=dict(seed=...)`` in the config (a clear error
     otherwise). Use together with
     ``worker_init_fn=dict(type='epoch_worker_init_fn')`` in the train
-    dataloader.
+    dataloader, and ``persistent_workers=False`` there when it has workers
+    (a warning otherwise: resume is then not exact).
     """
 
     priority = 'VERY_HIGH'
@@ -76,6 +97,9 @@ class EpochSeedHook(Hook):
                 'EpochSeedHook: train_dataloader uses workers but not '
                 "worker_init_fn=dict(type='epoch_worker_init_fn'); mmengine's "
                 'default worker seeding ignores the epoch')
+        warning = persistent_workers_warning(loader_cfg)
+        if warning:
+            runner.logger.warning(warning)
 
     def before_train_epoch(self, runner) -> None:
         seed_everything(epoch_seed(runner.seed, runner.epoch, get_rank()))

@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.registry import OPTIMIZERS
 
+from ...utils.labels import check_class_labels
 from ..metrics.equivariance_r2 import r2_sie
 from ..metrics.knn import topk_accuracy
 
@@ -41,6 +42,10 @@ def fit_linear_probe(train_x: torch.Tensor, train_y: torch.Tensor,
     if epochs < 1 or batch_size < 1:
         raise ValueError(f'epochs={epochs} and batch_size={batch_size} must '
                          'be >= 1')
+    for split, y in (('train', train_y), ('val', val_y)):
+        check_class_labels(y, num_classes,
+                           f'fit_linear_probe ({split} labels)',
+                           'num_classes')
     mean = train_x.mean(0, keepdim=True)
     std = train_x.std(0, keepdim=True).nan_to_num(1.0).clamp_min(1e-6)
     xt, xv = (train_x - mean) / std, (val_x - mean) / std

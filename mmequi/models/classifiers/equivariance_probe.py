@@ -40,6 +40,7 @@ from mmpretrain.structures import DataSample
 
 from ...utils.checkpoint_io import (load_strict, read_checkpoint,
                                     select_weights)
+from ...utils.labels import check_class_labels
 from ..utils.feature_cache import FeatureCache
 from ..utils.pooling import FEATURES, pool_features
 
@@ -346,8 +347,11 @@ class EquivarianceProbe(BaseModel):
         for name, task in self.tasks.items():
             y = outputs[name]  # (B, out)
             if task['type'] == 'classification':
-                losses[f'loss_{name}'] = F.cross_entropy(
-                    y, self._labels(data_samples, y.device))
+                labels = self._labels(data_samples, y.device)
+                check_class_labels(
+                    labels, y.shape[1], f'classification task {name!r}',
+                    f'model.tasks.{name}.out_channels')
+                losses[f'loss_{name}'] = F.cross_entropy(y, labels)
             else:
                 target = self._target(data_samples, task['target'], name,
                                       y.device)

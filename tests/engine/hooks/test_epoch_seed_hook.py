@@ -55,3 +55,32 @@ def test_misconfiguration_is_a_clear_error():
     EpochSeedHook().before_train(_runner(
         num_workers=2, worker_init_fn=dict(type='epoch_worker_init_fn')))
     EpochSeedHook().before_train(_runner(num_workers=0))
+
+
+class _Log:
+    """A logger stand-in that keeps what it is given."""
+
+    def __init__(self):
+        self.warnings = []
+
+    def warning(self, msg):
+        self.warnings.append(msg)
+
+
+def _warnings(**loader):
+    runner = _runner(**loader)
+    runner.logger = _Log()
+    EpochSeedHook().before_train(runner)
+    return runner.logger.warnings
+
+
+def test_persistent_workers_warn_once_naming_the_key():
+    init = dict(worker_init_fn=dict(type='epoch_worker_init_fn'))
+    warned = _warnings(num_workers=2, persistent_workers=True, **init)
+    assert len(warned) == 1
+    assert 'train_dataloader.persistent_workers=True with num_workers=2' \
+        in warned[0]
+    assert 'persistent_workers=False' in warned[0]
+    assert _warnings(num_workers=2, persistent_workers=False, **init) == []
+    assert _warnings(num_workers=2, **init) == []
+    assert _warnings(num_workers=0, persistent_workers=True) == []

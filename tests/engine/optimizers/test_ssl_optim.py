@@ -144,3 +144,70 @@ def test_fused_adamw_is_the_single_tensor_update(wrapper):
     for n in plain:
         torch.testing.assert_close(fused[n], plain[n], rtol=0, atol=1e-6,
                                    msg=n)
+
+
+def _host_reads_in_wrapper(monkeypatch):
+    """Count tensor→host reads (tolist/item/bool/float) made by code in
+    ssl_optim_wrapper.py itself."""
+    import sys
+
+    from mmequi.engine.optimizers import ssl_optim_wrapper
+    here = ssl_optim_wrapper.__file__
+    reads = []
+    for name in ('tolist', 'item', '__bool__', '__float__'):
+        real = getattr(torch.Tensor, name)
+
+        def counted(self, *a, _real=real, _name=name, **k):
+            if sys._getframe(1).f_code.co_filename == here:
+                reads.append(_name)
+            return _real(self, *a, **k)
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    return reads
+
+
+@pytest.mark.parametrize('checked', [False, True])
+@pytest.mark.parametrize('clip', [None, dict(type='per_param', max_norm=1.)])
+def test_one_host_read_per_step(monkeypatch, checked, clip):
+    """Issue 14: the finite check adds no host read where the per-parameter
+    clip already reads the gradient norm (one read, now before the step),
+    and exactly one (the flag) without it; unchecked steps are as before."""
+    torch.manual_seed(0)
+    model = Net()
+    cfg = dict(type='SSLOptimWrapper', optimizer=dict(type='SGD', lr=0.1))
+    if clip:
+        cfg['clip_grad'] = clip
+    ow = SSLOptimWrapperConstructor(cfg)(model)
+    if checked:
+        ow.enable_finite_check()
+    MessageHub.get_current_instance().update_info('epoch', 0)
+    loss = model(torch.randn(8, 4)).pow(2).sum()
+    reads = _host_reads_in_wrapper(monkeypatch)
+    ow.update_params(loss)
+    expected = {(False, False): [], (False, True): ['__float__'],
+                (True, False): ['__bool__'], (True, True): ['tolist']}
+    assert reads == expected[checked, clip is not None]
+    if clip is not None:  # the norm is still logged, read or not
+        assert MessageHub.get_current_instance().get_scalar(
+            'train/grad_norm').current() > 0
+
+
+def test_finite_flag_is_reduced_over_ranks(monkeypatch):
+    """Distributed: another rank's non-finite loss (its flag reduced in by
+    all_reduce(min)) makes this rank skip too, its own loss finite."""
+    from mmequi.engine.optimizers import ssl_optim_wrapper
+    ops = []
+
+    def other_rank_not_finite(data, op='sum', group=None):
+        ops.append(op)
+        data.zero_()
+    monkeypatch.setattr(ssl_optim_wrapper, 'all_reduce',
+                        other_rank_not_finite)
+    model = Net()
+    ow = SSLOptimWrapperConstructor(
+        dict(type='SSLOptimWrapper', optimizer=dict(type='SGD', lr=0.1)))(
+            model)
+    ow.enable_finite_check()
+    before = [p.detach().clone() for p in model.parameters()]
+    ow.update_params(model(torch.randn(2, 4)).sum())
+    assert ops == ['min'] and ow.last_step_skipped
+    assert all(torch.equal(a, p) for a, p in zip(before, model.parameters()))

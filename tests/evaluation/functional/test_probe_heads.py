@@ -64,3 +64,14 @@ def test_ridge_r2_matches_numpy_solution():
                    torch.from_numpy(x[va]), torch.from_numpy(y[va]),
                    alpha=alpha)
     np.testing.assert_allclose(got, ref, rtol=1e-9)
+
+
+def test_linear_probe_labels_beyond_num_classes_are_a_clear_error():
+    import pytest
+    xtr, ytr = _blobs(20)  # labels 0..4
+    with pytest.raises(ValueError, match=(
+            r'fit_linear_probe \(train labels\) has 4 classes .* largest '
+            r'label seen is 4; set num_classes')):
+        fit_linear_probe(xtr, ytr, xtr, ytr % 4, 4, epochs=1)
+    with pytest.raises(ValueError, match=r'\(val labels\) has 5 classes'):
+        fit_linear_probe(xtr, ytr, xtr, ytr + 1, 5, epochs=1)

@@ -350,3 +350,23 @@ def test_probe_on_a_frozen_neck_part(tmp_path):
     with pytest.raises(KeyError,
                        match=r'MLPNeck: 1 missing keys \[.layers.2.bias'):
         bad.init_weights()
+
+
+def test_classification_labels_beyond_the_head_are_a_clear_error():
+    """Issue 14: a head with fewer classes than the labels names the task,
+    its class count, the largest label and the config key (instead of
+    cross_entropy's 'Target 4 is out of bounds')."""
+    tasks = dict(cls=dict(type='classification', views=(0, ),
+                          target='gt_label', out_channels=4,
+                          head=dict(type='MLPNeck', hidden_channels=4,
+                                    num_layers=1, norm_cfg=None)))
+    model = _probe(tasks, num_views=1)
+    inputs = dict(views=[torch.randn(6, 3, 2, 2)], keys=None)
+    with pytest.raises(ValueError, match=(
+            r"classification task 'cls' has 4 classes \(labels 0\.\.3\) but "
+            r'the largest label seen is 5; set model\.tasks\.cls\.'
+            r'out_channels to .*at least 6')):
+        model.loss(inputs, [DataSample().set_gt_label(i) for i in range(6)])
+    # labels within the head: the loss as before
+    assert torch.isfinite(model.loss(inputs, [
+        DataSample().set_gt_label(i % 4) for i in range(6)])['loss_cls'])

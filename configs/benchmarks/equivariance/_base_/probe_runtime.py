@@ -19,7 +19,8 @@ default_hooks = dict(
 
 # loaders; a config adds dataset=dict(...) (test = val: held-out data)
 train_dataloader = dict(
-    batch_size=256, num_workers=8, persistent_workers=True,
+    # persistent_workers=False: exact --resume needs fresh workers (README)
+    batch_size=256, num_workers=8, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     worker_init_fn=dict(type='epoch_worker_init_fn'),
     collate_fn=dict(type='default_collate'))

@@ -36,7 +36,7 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=128,  # per GPU (8 x 128 = 1024)
     num_workers=8,
-    persistent_workers=True,
+    persistent_workers=False,  # exact --resume needs fresh workers (README)
     sampler=dict(type='DefaultSampler', shuffle=True),
     worker_init_fn=dict(type='epoch_worker_init_fn'),
     collate_fn=dict(type='default_collate'),
