@@ -12,7 +12,7 @@ Per training step (one batch of B images with G global + L local crops)::
                         t_patch = neck_t.last(H[:, 1:][masks])   (M, K2)*
                         t_mean = neck_t.last(mean_n H[:, 1:])    (G*B, K2)
     student:            S = backbone(globals, masks)        (G*B, 1+N, C)
-                        S_l = backbone(locals)              (L*B, 1+n, C)  one call
+                        S_l = backbone(locals, cls_only)    (L*B, 1, C)  one call
                         h = neck.embed([S[:, 0]; S_l[:, 0]; S[:, 1:][masks]*])
                         s_cls, s_patch = neck.last(h)       (V*B, K), (M, K2)
 
@@ -217,10 +217,12 @@ class iBOT(BaseSelfSupervisor):
     def _student_cls_tokens(self, s_tokens: torch.Tensor,
                             locals_: Optional[torch.Tensor]) -> torch.Tensor:
         """[CLS] tokens of all views (V*B, C): the global views' tokens
-        ``s_tokens`` plus all local crops in one backbone call."""
+        ``s_tokens`` plus all local crops in one backbone call (its last
+        layer computed for [CLS] only: ``cls_only=True``)."""
         cls_tokens = [s_tokens[:, 0]]
         if locals_ is not None:
-            cls_tokens.append(self.backbone(locals_)[:, 0])  # (L*B, C)
+            cls_tokens.append(
+                self.backbone(locals_, cls_only=True)[:, 0])  # (L*B, C)
         return torch.cat(cls_tokens)
 
     def _student_outputs(self, s_tokens: torch.Tensor,

@@ -159,7 +159,8 @@ class iBOTEquiRecon(iBOT):
             losses['loss_topk'] = self.head.rescue_loss(
                 s_cls[:G * B].unflatten(0, (G, B)),
                 globals_.unflatten(0, (G, B)), t_cls.unflatten(0, (G, B)),
-                lambda x: self.neck.forward_cls(self.backbone(x)[:, 0], inv_c),
+                lambda x: self.neck.forward_cls(
+                    self.backbone(x, cls_only=True)[:, 0], inv_c),
                 self.data_preprocessor)
         return losses
 

@@ -111,3 +111,126 @@ def test_with_cp_is_off_in_eval_and_without_grad():
     with torch.no_grad():
         m.train()(x)
     assert len(calls) == 2
+
+
+def _grads(m, out, weight):
+    """Parameter gradients of ``(out * weight).sum()`` (a loss whose
+    gradient does not vanish through the final LayerNorm)."""
+    params = [p for p in m.parameters() if p.requires_grad]
+    return torch.autograd.grad((out * weight).sum(), params,
+                               allow_unused=True)
+
+
+@pytest.mark.parametrize('with_cp', [False, True])
+def test_cls_only_equals_the_full_forward(with_cp):
+    """``cls_only=True`` (last layer for [CLS] only) gives the full
+    forward's [CLS] output and the same gradients: exact maths (float64,
+    near machine precision), and within fp32 rounding; in training with
+    drop path (the same draws) and a mask."""
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(3, 3, 32, 32, generator=g)
+    mask = torch.rand(3, 16, generator=g) > .5
+    weight = torch.randn(3, 1, 48, generator=g)
+    for dtype, tol in ((torch.float64, dict(rtol=1e-10, atol=1e-12)),
+                       (torch.float32, dict(rtol=1e-4, atol=1e-6))):
+        m = _vit(with_cp=with_cp, drop_path_rate=0.3).train().to(dtype)
+        runs = []
+        for cls_only in (False, True):
+            torch.manual_seed(3)
+            out = m(x.to(dtype), mask=mask, cls_only=cls_only)
+            out = out if cls_only else out[:, :1]
+            runs.append((out, _grads(m, out, weight.to(dtype))))
+        (full, g_full), (cls, g_cls) = runs
+        assert cls.shape == (3, 1, 48)
+        torch.testing.assert_close(cls, full, **tol)
+        n = 0
+        for a, b in zip(g_cls, g_full):
+            assert (a is None) == (b is None)
+            if a is not None:
+                scale = b.abs().max().clamp(min=1e-12)
+                torch.testing.assert_close(a / scale, b / scale, **tol)
+                n += 1
+        assert n > 10
+
+
+def test_cls_only_computes_the_last_layer_on_one_row():
+    """The last layer's projection and MLP see one token per image; the
+    keys/values still come from all of them (changing a patch changes
+    the [CLS] output)."""
+    m = _vit()
+    rows = []
+    last = m.layers[-1]
+    for mod in (last.attn.proj, last.ffn):
+        mod.register_forward_hook(
+            lambda mod, a, out: rows.append(tuple(a[0].shape[:2])))
+    x = torch.randn(2, 3, 32, 32)
+    y = m(x, cls_only=True)
+    assert rows == [(2, 1), (2, 1)]
+    x2 = x.clone()
+    x2[..., :8, :8] += 1  # one patch
+    assert not torch.allclose(m(x2, cls_only=True), y)
+
+
+def test_attention_impls_agree():
+    """``attn_impl`` 'sdpa' / 'matmul' / 'auto': the same outputs and
+    gradients within fp32 rounding, and within bf16 rounding under bf16
+    autocast; 'auto' picks matmul for CPU tensors only."""
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(2, 3, 32, 32, generator=g)
+    weight = torch.randn(2, 17, 48, generator=g)
+    for autocast, tol in ((False, dict(rtol=1e-5, atol=1e-6)),
+                          (True, dict(rtol=2e-2, atol=2e-2))):
+        runs = {}
+        for impl in ('sdpa', 'matmul', 'auto'):
+            m = _vit(attn_impl=impl, drop_path_rate=0.0).train()
+            with torch.autocast('cpu', dtype=torch.bfloat16,
+                                enabled=autocast):
+                out = m(x)
+            runs[impl] = (out.float(), _grads(m, out.float(), weight))
+        for impl in ('matmul', 'auto'):
+            torch.testing.assert_close(runs[impl][0], runs['sdpa'][0], **tol)
+            for a, b in zip(runs[impl][1], runs['sdpa'][1]):
+                if b is not None:
+                    scale = b.abs().max().clamp(min=1e-12)
+                    torch.testing.assert_close(a / scale, b / scale, **tol)
+        # auto is matmul on CPU: bit-identical
+        for a, b in zip(runs['auto'][1], runs['matmul'][1]):
+            if b is not None:
+                torch.testing.assert_close(a, b, rtol=0, atol=0)
+    attn = _vit().layers[0].attn.scaled_dot_product_attention
+    assert attn.uses_matmul(torch.device('cpu'))
+    assert not attn.uses_matmul(torch.device('cuda', 0))
+    assert not attn.uses_matmul(torch.device('meta'))
+
+
+def test_matmul_attention_is_softmax_attention():
+    """Independent of torch's kernels: the defining formula, per head."""
+    from mmequi.models.backbones.ibot_vit import matmul_attention
+    g = torch.Generator().manual_seed(5)
+    q, k, v = (torch.randn(2, 3, n, 8, generator=g, dtype=torch.float64)
+               for n in (4, 6, 6))
+    out = matmul_attention(q, k, v)
+    for b in range(2):
+        for h in range(3):
+            w = torch.exp(q[b, h] @ k[b, h].T / 8 ** 0.5)
+            ref = (w / w.sum(1, keepdim=True)) @ v[b, h]
+            torch.testing.assert_close(out[b, h], ref)
+
+
+def test_attention_impl_errors():
+    with pytest.raises(ValueError, match="attn_impl='flash'"):
+        _vit(attn_impl='flash')
+    from mmpretrain.models.backbones.vision_transformer import \
+        TransformerEncoderLayer
+    from mmpretrain.models.utils.attention import \
+        scaled_dot_product_attention_pyimpl
+
+    from mmequi.models.backbones.ibot_vit import set_attention
+    layers = torch.nn.ModuleList([TransformerEncoderLayer(16, 2, 32)
+                                  for _ in range(2)])
+    # a layer with a custom attention function (e.g. qk_scale) is refused
+    # rather than silently replaced
+    layers[1].attn.scaled_dot_product_attention = \
+        scaled_dot_product_attention_pyimpl
+    with pytest.raises(ValueError, match='layer 1: .*qk_scale'):
+        set_attention(layers, 'auto')
