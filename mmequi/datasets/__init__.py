@@ -7,11 +7,12 @@ from .three_die_bench import (ThreeDIEBench, color_difference,
 from .toy_shapes import SHAPES, make_toy_shapes
 from .transfer_datasets import (INaturalist2018, OfflineCIFAR10,  # noqa: F401
                                 OfflineCIFAR100)
-from .transforms import iBOTBlockMaskGenerator, iBOTMultiCrop
+from .transforms import (RandomRotationViews, iBOTBlockMaskGenerator,
+                         iBOTMultiCrop)
 
 __all__ = [
     'SHAPES', 'make_toy_shapes', 'iBOTBlockMaskGenerator', 'iBOTMultiCrop',
     'ThreeDIEBench', 'euler_to_quaternion', 'relative_rotation_quaternion',
     'color_difference', 'CachedDataset', 'HomographyPairs',
-    'PackHomographyInputs', 'InMemoryDataset'
+    'PackHomographyInputs', 'InMemoryDataset', 'RandomRotationViews'
 ]

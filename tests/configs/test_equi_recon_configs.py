@@ -29,6 +29,10 @@ DEVICE_VIEWS = ('BatchMultiCropDataPreprocessor',
                 'BatchPhotometricDataPreprocessor')
 
 
+#: the CPU pipeline's view makers -> their default num_local
+VIEW_TRANSFORMS = {'iBOTMultiCrop': 10, 'RandomRotationViews': 0}
+
+
 def _pre(cfg):
     """The method's preprocessor (inside the device-views wrapper for the
     configs that make or finish the views on the device)."""
@@ -73,12 +77,18 @@ def test_small_config_trains_one_step(path):
         crop = cfg.model.data_preprocessor.multi_crop  # views on the device
     else:
         crop = next(t for t in train_pipeline(cfg)
-                    if t['type'] == 'iBOTMultiCrop')
+                    if t['type'] in VIEW_TRANSFORMS)
     views = model.data_preprocessor(copy.deepcopy(data), True)['inputs']
-    assert len(views['views']) == 2 + crop.get('num_local', 10)
-    photometric = crop.get('photometric', True) or \
-        cfg.model.data_preprocessor.type == 'BatchPhotometricDataPreprocessor'
-    assert photometric == ('_rot-' not in osp.basename(path))
+    assert len(views['views']) == 2 + crop.get(
+        'num_local', VIEW_TRANSFORMS[crop['type']])
+    # the paper's "rot" augmentation is rotation only; "all" the full one
+    rot_aug = '_rot-' in osp.basename(path)
+    assert (crop['type'] == 'RandomRotationViews') == rot_aug
+    if not rot_aug:
+        photometric = crop.get('photometric', True) or \
+            cfg.model.data_preprocessor.type == \
+            'BatchPhotometricDataPreprocessor'
+        assert photometric
     # fp32: bf16 autocast is emulated (~20x slower) on CPUs without
     # AVX512-BF16/AMX; the bf16 path is tested in tests/compat/test_amp.py
     wrapper = build_optim_wrapper(model, full_precision(cfg.optim_wrapper))
@@ -134,3 +144,47 @@ def test_large_config_builds_with_vit_l_shapes(path):
     if first is not None:
         assert first.in_features == 2 * model.head.d_equi
     assert cfg.train_dataloader.batch_size * 32 == 1024
+
+
+def test_vicreg_paper_recipe():
+    """The VICReg + ours configs named 800e carry the paper's numbers
+    (AAAI-26, "Pretraining": ViT-S/16, 800 epochs, batch 2048, lr 1e-4 x
+    B/256, AdamW, cosine); the 100e ones are our documented variant."""
+    paper = [c for c in CONFIGS if osp.basename(c).startswith(
+        'vicreg-equi_vit-small-p16_16xb128-amp-coslr-800e_in1k_')]
+    assert {osp.basename(c).rsplit('_', 1)[1][:-3] for c in paper} == {
+        'all-rot', 'all-color', 'all-blur', 'all-trans', 'all-se2',
+        'rot-rot'}
+    for path in paper:
+        cfg = Config.fromfile(path)
+        batch = cfg.train_dataloader.batch_size * 16
+        assert batch == 2048 == cfg.auto_scale_lr.base_batch_size
+        assert cfg.model.backbone.arch == 'deit-small'
+        assert cfg.model.backbone.patch_size == 16
+        assert cfg.optim_wrapper.optimizer.type == 'AdamW'
+        assert cfg.optim_wrapper.optimizer.lr == pytest.approx(
+            1e-4 * batch / 256)
+        assert cfg.train_cfg.max_epochs == 800
+        cosine = cfg.param_scheduler[-1]
+        assert cosine.type == 'CosineAnnealingLR' and cosine.end == 800
+    ours = Config.fromfile(osp.join(
+        REPO, 'configs', 'equi_recon',
+        'vicreg-equi_vit-small-p16_8xb128-amp-coslr-100e_in1k_all-rot.py'))
+    assert ours.train_cfg.max_epochs == 100
+    assert 'OUR SHORTER VARIANT' in open(ours.filename).read()
+
+
+def test_rot_augmentation_configs_rotate_only():
+    """Every rot-rot config's CPU pipeline makes its views with
+    RandomRotationViews at the documented ±45°, and no other op alters
+    pixels (load, block masks, packing only)."""
+    rot = [c for c in CONFIGS if '_rot-' in osp.basename(c)]
+    assert len(rot) == 4
+    for path in rot:
+        steps = [t['type'] for t in train_pipeline(Config.fromfile(path))]
+        views = [t for t in train_pipeline(Config.fromfile(path))
+                 if t['type'] == 'RandomRotationViews']
+        assert len(views) == 1, path
+        assert tuple(views[0]['angle_range']) == (-45.0, 45.0)
+        assert set(steps) <= {'LoadImageFromFile', 'RandomRotationViews',
+                              'iBOTBlockMaskGenerator', 'PackInputs'}, steps

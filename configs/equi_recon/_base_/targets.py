@@ -5,12 +5,18 @@
 #       dataset=dict(pipeline={{_base_.ibot_rot_aug_pipeline}}))
 # (the other targets write their g_θ, the paper's Table 2 ranges, in their
 # own config: model.data_preprocessor.transform with _delete_=True)
-# "rot" augmentation: crops and flips only (photometric augmentations off)
+# "rot" augmentation (paper Table 1, "Ours(., rot, rot)"): rotation only --
+# every view is the whole image resized to the view size and rotated about
+# its centre by its own angle ~ U(-45, 45) degrees (RandomRotationViews; no
+# crops, flips or photometric ops). The paper does not publish the angle
+# range of this augmentation; ±45° is its g_θ rotation range (Table 2).
+# iBOT keeps its 2 global + 10 local views (the locals rotation-only too, at
+# 96 px) and its block masks, so its model config is unchanged.
+rot_aug_angle_range = (-45.0, 45.0)
 ibot_rot_aug_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='iBOTMultiCrop', global_size=224, local_size=96, num_local=10,
-         global_scale=(0.25, 1.0), local_scale=(0.05, 0.25), flip_prob=0.5,
-         photometric=False),
+    dict(type='RandomRotationViews', global_size=224, local_size=96,
+         num_local=10, angle_range=rot_aug_angle_range),
     dict(type='iBOTBlockMaskGenerator', patch_size=16, num_global=2,
          pred_ratio=(0.0, 0.3), pred_ratio_var=(0.0, 0.2),
          pred_aspect_ratio=(0.3, 1 / 0.3)),
@@ -19,8 +25,8 @@ ibot_rot_aug_pipeline = [
 ]
 vicreg_rot_aug_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='iBOTMultiCrop', global_size=224, num_local=0,
-         global_scale=(0.08, 1.0), flip_prob=0.5, photometric=False),
+    dict(type='RandomRotationViews', global_size=224, num_local=0,
+         angle_range=rot_aug_angle_range),
     dict(type='PackInputs', algorithm_keys=['crop_params'],
          meta_keys=['img_path']),
 ]

@@ -1,0 +1,11 @@
+# VICReg + ours, ViT-S/16, paper row "Ours(VICReg, rot, rot)": augmentation
+# "rot" = rotation only (RandomRotationViews: each view is the whole image
+# rotated by its own angle ~ U(-45, 45)°; no crops, flips or colour ops),
+# targets = intermediate rotations.
+_base_ = [
+    './vicreg-equi_vit-small-p16_16xb128-amp-coslr-800e_in1k_all-rot.py',
+    './_base_/targets.py'
+]
+
+train_dataloader = dict(
+    dataset=dict(pipeline={{_base_.vicreg_rot_aug_pipeline}}))
