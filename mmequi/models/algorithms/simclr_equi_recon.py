@@ -25,8 +25,8 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ..utils.equi_recon import (TokenSplitEquiRecon, build_equi_recon_head,
-                                invariant_dims, patch_grid,
-                                raw_token_backbone, views_and_targets)
+                                invariant_dims, raw_token_backbone,
+                                views_and_targets)
 
 
 @MODELS.register_module()
@@ -71,14 +71,5 @@ class SimCLREquiRecon(TokenSplitEquiRecon, BaseSelfSupervisor):
         e = self._embed(torch.cat(views)).unflatten(0, (2, B))
         inv = e[:, :, 0, :self.k_inv]  # (2, B, k_inv) [CLS]
         losses = self.infonce_loss(inv[0], inv[1])
-        if self.head.d_equi:
-            losses.update(self.head.loss(e[:, :, 1:, self.k_inv:],
-                                         patch_grid(self.backbone, views[0]),
-                                         targets))
-        if self.head.topk is not None:
-            # strong views' [CLS] -> the other view's (detached) embedding
-            losses['loss_topk'] = self.head.rescue_loss(
-                inv, torch.stack(views), inv,
-                lambda x: self._embed(x)[:, 0, :self.k_inv],
-                self.data_preprocessor)
+        losses.update(self.method_losses(e, views, targets))
         return losses

@@ -176,6 +176,26 @@ class TokenSplitEquiRecon:
         e = self._embed(torch.cat(views)).unflatten(0, (2, views[0].shape[0]))
         return e[:, :, 1:, self.k_inv:], patch_grid(self.backbone, views[0])
 
+    def method_losses(self, e: torch.Tensor, views: List[torch.Tensor],
+                      targets: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The method's terms for the embedding ``e`` (2, B, 1+N, embed) of
+        the two ``views`` (B, 3, H, W) and the targets (K, B, 3, H, W):
+        ``loss_recon`` of the patches' equivariant part when d_equi > 0,
+        and ``loss_topk`` (strong views' invariant [CLS] -> the other
+        view's detached one) with a rescue config."""
+        losses = {}
+        if self.head.d_equi:
+            losses.update(self.head.loss(e[:, :, 1:, self.k_inv:],
+                                         patch_grid(self.backbone, views[0]),
+                                         targets))
+        if self.head.topk is not None:
+            inv = e[:, :, 0, :self.k_inv]  # (2, B, k_inv)
+            losses['loss_topk'] = self.head.rescue_loss(
+                inv, torch.stack(views), inv,
+                lambda x: self._embed(x)[:, 0, :self.k_inv],
+                self.data_preprocessor)
+        return losses
+
     @torch.no_grad()
     def decode_equi(self, z_equi: torch.Tensor, hw) -> List[torch.Tensor]:
         """K reconstructions (B, 3, H, W) from ``z_equi`` (2, B, N, d)."""
