@@ -52,6 +52,9 @@ def test_naming_and_coverage():
                     if n.startswith(f'{base}-equi_vit-{size}')}
             assert have >= {'all-rot', 'all-color', 'all-blur', 'all-trans',
                             'all-se2', 'rot-rot'}, (base, size, have)
+    # SimCLR + ours: Table 4's ViT-L/16 row, its ViT-S and a tiny one
+    for size in ('large', 'small', 'tiny'):
+        assert any(n.startswith(f'simclr-equi_vit-{size}') for n in names)
     assert any('cross-attn' in n for n in names)
     assert any('topk' in n for n in names)
     expected = {'rot': 'rotation', 'color': 'color', 'blur': 'blur',
@@ -141,6 +144,9 @@ def test_large_config_builds_with_vit_l_shapes(path):
     else:
         assert model.neck.layers[0].in_features == 1024
         assert model.k_inv == 512 - 256
+    if 'simclr' in osp.basename(path):
+        assert model.infonce_loss.temperature == 0.1
+        assert model.infonce_loss.gather
     if first is not None:
         assert first.in_features == 2 * model.head.d_equi
     assert cfg.train_dataloader.batch_size * 32 == 1024

@@ -12,6 +12,8 @@ IBOT = osp.join(REPO, 'configs', 'equi_recon',
                 'ibot-equi_vit-tiny-p16_1xb8-4e_toy-shapes-64px_all-rot.py')
 VICREG = osp.join(REPO, 'configs', 'equi_recon',
                   'vicreg-equi_vit-tiny-p16_1xb8-4e_toy-shapes-64px_all-rot.py')
+SIMCLR = osp.join(REPO, 'configs', 'equi_recon',
+                  'simclr-equi_vit-tiny-p16_1xb8-4e_toy-shapes-64px_all-rot.py')
 
 
 def _losses(out, key):
@@ -31,8 +33,9 @@ TARGET = 'model.data_preprocessor.transform.type='
             'model.head.decoder.num_heads=2',
             'model.head.topk.type=EasySampleRescue']),
     (VICREG, [TARGET + 'color', 'model.head.topk.type=EasySampleRescue']),
+    (SIMCLR, []),
 ], ids=['ibot-rot', 'ibot-color', 'ibot-blur', 'ibot-trans',
-        'ibot-se2-crossattn-topk', 'vicreg-color-topk'])
+        'ibot-se2-crossattn-topk', 'vicreg-color-topk', 'simclr-rot'])
 def test_variant_trains(toy_shapes_64, tmp_path, config, extra):
     wd = str(tmp_path / 'wd')
     out = run_tool(train_cmd(config, wd, options=[
@@ -43,6 +46,10 @@ def test_variant_trains(toy_shapes_64, tmp_path, config, extra):
     recon = _losses(out, 'loss_recon')
     assert len(recon) == 2  # 16 images / batch 8
     assert all(0 < v < 100 for v in recon)
+    if config == SIMCLR:
+        nce = _losses(out, 'loss_infonce')
+        # 2 iterations; about log(2B - 1) = log 15 for a fresh model
+        assert len(nce) == 2 and all(0 < v < 10 for v in nce)
     if 'topk' in ' '.join(extra):
         assert len(_losses(out, 'loss_topk')) == 2
     pngs = glob.glob(osp.join(wd, '*', 'vis_data', 'vis_image',

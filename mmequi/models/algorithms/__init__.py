@@ -1,8 +1,9 @@
 from .ibot import iBOT
 from .ibot_equi_recon import iBOTEquiRecon
+from .simclr_equi_recon import SimCLREquiRecon
 from .vicreg_equi_recon import VICRegEquiRecon
 
-__all__ = ['iBOT', 'iBOTEquiRecon', 'VICRegEquiRecon']
+__all__ = ['iBOT', 'iBOTEquiRecon', 'SimCLREquiRecon', 'VICRegEquiRecon']
 
 from .sie import SIE  # noqa: E402
 

@@ -15,21 +15,20 @@ with the views and targets of :class:`EquiReconDataPreprocessor`
 (two global views, no local crops, no masks). ``d_equi = 0`` gives plain
 VICReg on the [CLS] embedding.
 """
-import copy
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import torch
 from mmpretrain.models.selfsup.base import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..utils.equi_recon import (build_equi_recon_head, config_d_equi,
-                                patch_grid, rename_legacy_head_keys,
-                                views_and_targets)
+from ..utils.equi_recon import (TokenSplitEquiRecon, build_equi_recon_head,
+                                invariant_dims, raw_token_backbone,
+                                rename_legacy_head_keys, views_and_targets)
 
 
 @MODELS.register_module()
-class VICRegEquiRecon(BaseSelfSupervisor):
+class VICRegEquiRecon(TokenSplitEquiRecon, BaseSelfSupervisor):
     """Args:
         backbone: a ``VisionTransformer`` config; it is built with
             ``out_type='raw'`` (all tokens of the last layer).
@@ -53,19 +52,13 @@ class VICRegEquiRecon(BaseSelfSupervisor):
                  head: dict, loss: dict = dict(type='VICRegLoss'),
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        backbone = copy.deepcopy(backbone)
-        for key, value in (('out_type', 'raw'), ('out_indices', -1)):
-            if backbone.setdefault(key, value) != value:
-                raise ValueError(f'VICRegEquiRecon needs backbone.{key}='
-                                 f'{value!r}, got {backbone[key]!r}')
-        super().__init__(backbone=backbone, neck=projector,
+        super().__init__(backbone=raw_token_backbone(
+                             backbone, type(self).__name__), neck=projector,
                          data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
         embed = self.neck.out_channels
-        d_equi = config_d_equi(head, type(self).__name__)
-        if not 0 <= d_equi < embed:
-            raise ValueError(f'd_equi={d_equi} must be in [0, {embed})')
-        self.k_inv = embed - d_equi
+        self.k_inv = invariant_dims(embed, head, type(self).__name__)
+        d_equi = embed - self.k_inv
         expander = dict(expander)
         if expander.get('in_channels') is None:
             expander['in_channels'] = self.k_inv
@@ -83,37 +76,6 @@ class VICRegEquiRecon(BaseSelfSupervisor):
                                           type(self).__name__)
         self.register_load_state_dict_pre_hook(rename_legacy_head_keys)
 
-    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
-        """All tokens (B, 1 + N, C) of the backbone."""
-        return self.backbone(inputs)[0]
-
-    def _embed(self, images: torch.Tensor) -> torch.Tensor:
-        return self.neck(self.extract_feat(images))  # (n, 1+N, embed)
-
-    @torch.no_grad()
-    def equi_features(self, inputs, data_samples: List[DataSample]
-                      ) -> Tuple[torch.Tensor, Tuple[int, int]]:
-        """``(e_equi, hw)``: the equivariant patch embeddings of the two
-        views, (2, B, N, d_equi) in view order, and the token grid."""
-        if not self.head.d_equi:
-            raise RuntimeError('d_equi=0: the model has no decoders')
-        views = inputs['views']
-        e = self._embed(torch.cat(views)).unflatten(0, (2, views[0].shape[0]))
-        return e[:, :, 1:, self.k_inv:], patch_grid(self.backbone, views[0])
-
-    @torch.no_grad()
-    def decode_equi(self, z_equi: torch.Tensor, hw) -> List[torch.Tensor]:
-        """K reconstructions (B, 3, H, W) from ``z_equi`` (2, B, N, d)."""
-        return self.head.decode(z_equi, hw)
-
-    @torch.no_grad()
-    def reconstruct(self, inputs, data_samples: List[DataSample]
-                    ) -> List[torch.Tensor]:
-        """For visualisation: the K reconstructions (B, 3, H, W)."""
-        if not self.head.d_equi:
-            return []
-        return self.decode_equi(*self.equi_features(inputs, data_samples))
-
     def loss(self, inputs, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
         views, targets = views_and_targets(inputs, self.head.num_intermediate,
@@ -125,15 +87,5 @@ class VICRegEquiRecon(BaseSelfSupervisor):
         e = self._embed(torch.cat(views)).unflatten(0, (2, B))
         z = self.expander(e[:, :, 0, :self.k_inv])  # (2, B, D_exp)
         losses = self.vicreg_loss(z[0], z[1])
-        if self.head.d_equi:
-            losses.update(self.head.loss(e[:, :, 1:, self.k_inv:],
-                                         patch_grid(self.backbone, views[0]),
-                                         targets))
-        if self.head.topk is not None:
-            # strong views' [CLS] -> the other view's (detached) embedding
-            inv = e[:, :, 0, :self.k_inv]  # (2, B, k_inv)
-            losses['loss_topk'] = self.head.rescue_loss(
-                inv, torch.stack(views), inv,
-                lambda x: self._embed(x)[:, 0, :self.k_inv],
-                self.data_preprocessor)
+        losses.update(self.method_losses(e, views, targets))
         return losses

@@ -117,3 +117,93 @@ def rename_legacy_head_keys(module: nn.Module, state_dict: Dict, prefix: str,
                 f'{prefix}{p}.* -> {prefix}head.{p}.* ({n} keys)'
                 for p, n in renamed.items()),
             logger='current', level=logging.WARNING)
+
+
+def raw_token_backbone(backbone: dict, owner: str) -> dict:
+    """A copy of the ViT config ``backbone`` set to return all tokens of
+    its last layer (``out_type='raw'``, ``out_indices=-1``); a config that
+    sets either to another value is a ValueError naming it."""
+    backbone = copy.deepcopy(backbone)
+    for key, value in (('out_type', 'raw'), ('out_indices', -1)):
+        if backbone.setdefault(key, value) != value:
+            raise ValueError(f'{owner} needs backbone.{key}={value!r}, got '
+                             f'{backbone[key]!r}')
+    return backbone
+
+
+def invariant_dims(embed: int, head: dict, owner: str) -> int:
+    """``k_inv = embed - d_equi``: the invariant width of an ``embed``-wide
+    embedding of which the head config ``head`` takes the last ``d_equi``
+    features (``0 <= d_equi < embed``, else ValueError)."""
+    d_equi = config_d_equi(head, owner)
+    if not 0 <= d_equi < embed:
+        raise ValueError(f'{owner}: head.d_equi={d_equi} must be in '
+                         f'[0, {embed}) (the embedding width)')
+    return embed - d_equi
+
+
+class TokenSplitEquiRecon:
+    """Mixin of the algorithms that project every token of a ViT to one
+    embedding and split it along features (SIE-style, Garrido et al., ICML
+    2023; Wang et al., AAAI-26)::
+
+        e = neck(backbone(views))           (2, B, 1+N, embed)
+        e[:, :, 0, :k_inv]                  [CLS] -> the base SSL loss
+        e[:, :, 1:, k_inv:]                 patches -> ``self.head`` (d_equi)
+
+    (:class:`~mmequi.models.VICRegEquiRecon`,
+    :class:`~mmequi.models.SimCLREquiRecon`). The host is a
+    ``BaseSelfSupervisor`` with ``backbone`` (``out_type='raw'``, see
+    :func:`raw_token_backbone`), ``neck``, ``head``
+    (:class:`EquiReconHead`) and ``k_inv = embed - d_equi``.
+    """
+
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """All tokens (B, 1 + N, C) of the backbone."""
+        return self.backbone(inputs)[0]
+
+    def _embed(self, images: torch.Tensor) -> torch.Tensor:
+        return self.neck(self.extract_feat(images))  # (n, 1+N, embed)
+
+    @torch.no_grad()
+    def equi_features(self, inputs, data_samples: List
+                      ) -> Tuple[torch.Tensor, Tuple[int, int]]:
+        """``(e_equi, hw)``: the equivariant patch embeddings of the two
+        views, (2, B, N, d_equi) in view order, and the token grid."""
+        if not self.head.d_equi:
+            raise RuntimeError('d_equi=0: the model has no decoders')
+        views = inputs['views']
+        e = self._embed(torch.cat(views)).unflatten(0, (2, views[0].shape[0]))
+        return e[:, :, 1:, self.k_inv:], patch_grid(self.backbone, views[0])
+
+    def method_losses(self, e: torch.Tensor, views: List[torch.Tensor],
+                      targets: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The method's terms for the embedding ``e`` (2, B, 1+N, embed) of
+        the two ``views`` (B, 3, H, W) and the targets (K, B, 3, H, W):
+        ``loss_recon`` of the patches' equivariant part when d_equi > 0,
+        and ``loss_topk`` (strong views' invariant [CLS] -> the other
+        view's detached one) with a rescue config."""
+        losses = {}
+        if self.head.d_equi:
+            losses.update(self.head.loss(e[:, :, 1:, self.k_inv:],
+                                         patch_grid(self.backbone, views[0]),
+                                         targets))
+        if self.head.topk is not None:
+            inv = e[:, :, 0, :self.k_inv]  # (2, B, k_inv)
+            losses['loss_topk'] = self.head.rescue_loss(
+                inv, torch.stack(views), inv,
+                lambda x: self._embed(x)[:, 0, :self.k_inv],
+                self.data_preprocessor)
+        return losses
+
+    @torch.no_grad()
+    def decode_equi(self, z_equi: torch.Tensor, hw) -> List[torch.Tensor]:
+        """K reconstructions (B, 3, H, W) from ``z_equi`` (2, B, N, d)."""
+        return self.head.decode(z_equi, hw)
+
+    @torch.no_grad()
+    def reconstruct(self, inputs, data_samples: List) -> List[torch.Tensor]:
+        """For visualisation: the K reconstructions (B, 3, H, W)."""
+        if not self.head.d_equi:
+            return []
+        return self.decode_equi(*self.equi_features(inputs, data_samples))
