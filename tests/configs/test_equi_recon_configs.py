@@ -77,13 +77,16 @@ def test_small_config_trains_one_step(path):
     random.seed(0)  # the block masks use Python's generator
     data = synthetic_batch(cfg, 2)
     if cfg.model.data_preprocessor.type == 'BatchMultiCropDataPreprocessor':
-        crop = cfg.model.data_preprocessor.multi_crop  # views on the device
+        # iBOT's multi-crop, run on the device (its config has no type)
+        crop = dict(cfg.model.data_preprocessor.multi_crop,
+                    type='iBOTMultiCrop')
     else:
         crop = next(t for t in train_pipeline(cfg)
                     if t['type'] in VIEW_TRANSFORMS)
     views = model.data_preprocessor(copy.deepcopy(data), True)['inputs']
-    assert len(views['views']) == 2 + crop.get(
-        'num_local', VIEW_TRANSFORMS[crop['type']])
+    num_local = crop['num_local'] if 'num_local' in crop else \
+        VIEW_TRANSFORMS[crop['type']]
+    assert len(views['views']) == 2 + num_local
     # the paper's "rot" augmentation is rotation only; "all" the full one
     rot_aug = '_rot-' in osp.basename(path)
     assert (crop['type'] == 'RandomRotationViews') == rot_aug
