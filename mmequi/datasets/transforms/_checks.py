@@ -78,3 +78,15 @@ def check_interval(name: str, value, low: float = -math.inf,
                          f'{_interval_text(low, high, low_open)}, '
                          f'got {value!r}')
     return lo, hi
+
+
+def check_view_sizes(global_size, local_size,
+                     num_local) -> Tuple[int, int, int]:
+    """``(global_size, local_size, num_local)`` of a multi-view transform,
+    checked: the two view sides positive integers, ``num_local`` a
+    non-negative integer (errors name the argument and its value)."""
+    return (check_scalar('global_size', global_size, 0, low_open=True,
+                         integer=True),
+            check_scalar('local_size', local_size, 0, low_open=True,
+                         integer=True),
+            check_scalar('num_local', num_local, 0, integer=True))

@@ -69,7 +69,8 @@ import torch.nn.functional as F
 from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 
-from ._checks import check_interval, check_scalar, check_scalars
+from ._checks import (check_interval, check_scalar, check_scalars,
+                      check_view_sizes)
 from .photometric import (adjust_brightness, adjust_contrast, adjust_hue,
                           adjust_saturation, blur_kernel_size, gaussian_blur,
                           rgb_to_grayscale, solarize)
@@ -285,12 +286,8 @@ class iBOTMultiCrop(BaseTransform):
                  solarize_threshold: float = 128,
                  photometric: bool = True,
                  record_ops: bool = False) -> None:
-        self.global_size = check_scalar('global_size', global_size, 0,
-                                        low_open=True, integer=True)
-        self.local_size = check_scalar('local_size', local_size, 0,
-                                       low_open=True, integer=True)
-        self.num_local = check_scalar('num_local', num_local, 0,
-                                      integer=True)
+        self.global_size, self.local_size, self.num_local = \
+            check_view_sizes(global_size, local_size, num_local)
         self.global_scale = check_interval('global_scale', global_scale, 0,
                                            1, low_open=True)
         self.local_scale = check_interval('local_scale', local_scale, 0, 1,

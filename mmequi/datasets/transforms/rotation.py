@@ -34,7 +34,7 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmpretrain.registry import TRANSFORMS
 
-from ._checks import check_interval, check_scalar
+from ._checks import check_interval, check_scalar, check_view_sizes
 from .multi_crop import hwc_to_planes, planes_to_hwc, resize_box
 
 __all__ = ['RandomRotationViews', 'rotate_image']
@@ -106,12 +106,8 @@ class RandomRotationViews(BaseTransform):
                  num_local: int = 0,
                  angle_range: Sequence[float] = (-45.0, 45.0),
                  fill: int = 0) -> None:
-        self.global_size = check_scalar('global_size', global_size, 0,
-                                        low_open=True, integer=True)
-        self.local_size = check_scalar('local_size', local_size, 0,
-                                       low_open=True, integer=True)
-        self.num_local = check_scalar('num_local', num_local, 0,
-                                      integer=True)
+        self.global_size, self.local_size, self.num_local = \
+            check_view_sizes(global_size, local_size, num_local)
         self.angle_range = check_interval('angle_range', angle_range,
                                           -180.0, 180.0)
         self.fill = check_scalar('fill', fill, 0, 255, integer=True)
