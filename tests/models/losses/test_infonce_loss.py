@@ -7,15 +7,15 @@ gradcheck, and 2 ranks (gloo) against one process on the whole batch:
     average of the ranks' gradients of a shared linear map == single.
 """
 import math
-import os
 
 import mmequi  # noqa: F401  (compat layer + registries)
 import pytest
 import torch
-import torch.multiprocessing as mp
 from mmpretrain.registry import MODELS
 
 from mmequi.models.losses import InfoNCELoss
+
+from ...gloo_ranks import run_on_gloo_ranks
 
 WORLD, B_LOCAL, D_IN, D = 2, 3, 4, 5
 
@@ -126,22 +126,15 @@ def _value_and_grads(feats, feats2, weight):
     return dict(value=out.detach(), gx=gx, gy=gy, gw=gw)
 
 
-def _worker(rank: int, init_file: str, out_dir: str) -> None:
-    import torch.distributed as dist
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo', init_method=f'file://{init_file}',
-                            rank=rank, world_size=WORLD)
+def _rank_result(rank: int) -> dict:
+    """Loss and gradients of this rank's slice of the global batch."""
     feats, feats2, weight = _global_inputs()
     sl = slice(rank * B_LOCAL, (rank + 1) * B_LOCAL)
-    res = _value_and_grads(feats[sl], feats2[sl], weight)
-    torch.save(res, os.path.join(out_dir, f'rank{rank}.pt'))
-    dist.destroy_process_group()
+    return _value_and_grads(feats[sl], feats2[sl], weight)
 
 
 def test_two_ranks_gloo_match_single_process(tmp_path):
-    mp.spawn(_worker, args=(str(tmp_path / 'init'), str(tmp_path)),
-             nprocs=WORLD, join=True)
-    ranks = [torch.load(tmp_path / f'rank{r}.pt') for r in range(WORLD)]
+    ranks = run_on_gloo_ranks(_rank_result, WORLD, tmp_path)
     single = _value_and_grads(*_global_inputs())
     feats, feats2, weight = _global_inputs()
     assert single['value'].item() == pytest.approx(

@@ -3,15 +3,15 @@ hinge, torch.cov for the covariance), autocast, and the 2-rank (gloo)
 equality of the gathered variance / covariance with the single-process
 values on the concatenated batch."""
 import math
-import os
 
 import mmequi  # noqa: F401  (registries)
 import pytest
 import torch
-import torch.multiprocessing as mp
 from mmpretrain.registry import MODELS
 
 from mmequi.models.losses import SIELoss
+
+from ...gloo_ranks import run_on_gloo_ranks
 
 TERMS = ('loss_inv', 'loss_equi', 'loss_var', 'loss_cov')
 WORLD, B_LOCAL = 2, 4
@@ -152,26 +152,19 @@ def test_shape_errors():
 # --------------------------------------------------------------------------
 # 2 ranks (gloo): gathered var / cov equal the single-process values
 # --------------------------------------------------------------------------
-def _worker(rank: int, init_file: str, out_dir: str) -> None:
-    import torch.distributed as dist
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo', init_method=f'file://{init_file}',
-                            rank=rank, world_size=WORLD)
+def _rank_result(rank: int) -> dict:
+    """Loss terms and input gradients of this rank's slice."""
     zs = _inputs(B=WORLD * B_LOCAL, seed=5)
     sl = slice(rank * B_LOCAL, (rank + 1) * B_LOCAL)
     local = [z[sl].clone().requires_grad_(True) for z in zs]
     out = SIELoss()(*local)
     total = sum(out.values())
     grads = torch.autograd.grad(total, local)
-    torch.save(dict(values={k: v.detach() for k, v in out.items()},
-                    grads=grads), os.path.join(out_dir, f'rank{rank}.pt'))
-    dist.destroy_process_group()
+    return dict(values={k: v.detach() for k, v in out.items()}, grads=grads)
 
 
 def test_two_ranks_gloo_match_single_process(tmp_path):
-    mp.spawn(_worker, args=(str(tmp_path / 'init'), str(tmp_path)),
-             nprocs=WORLD, join=True)
-    ranks = [torch.load(tmp_path / f'rank{r}.pt') for r in range(WORLD)]
+    ranks = run_on_gloo_ranks(_rank_result, WORLD, tmp_path)
     zs = [z.requires_grad_(True)
           for z in _inputs(B=WORLD * B_LOCAL, seed=5)]
     single = SIELoss()(*zs)

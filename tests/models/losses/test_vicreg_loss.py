@@ -9,16 +9,15 @@ Distributed relation tested (W ranks, equal local batches, x = cat_r x_r):
     here) Σ_r ∂L_r/∂θ = W · ∂L_sp/∂θ, i.e. DDP's gradient average
     (1/W) Σ_r ∂L_r/∂θ is exactly the single-process gradient.
 """
-import os
-
 import mmequi  # noqa: F401  (compat layer + registries)
 import numpy as np
 import pytest
 import torch
-import torch.multiprocessing as mp
 from mmpretrain.registry import MODELS
 
 from mmequi.models.losses.vicreg_loss import VICRegLoss
+
+from ...gloo_ranks import run_on_gloo_ranks
 
 TERMS = ('loss_inv', 'loss_var', 'loss_cov')
 WORLD, B_LOCAL, D_IN, D = 2, 5, 4, 6
@@ -150,22 +149,15 @@ def _term_grads(feats, feats2, weight):
     return res
 
 
-def _worker(rank: int, init_file: str, out_dir: str) -> None:
-    import torch.distributed as dist
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo', init_method=f'file://{init_file}',
-                            rank=rank, world_size=WORLD)
+def _rank_result(rank: int) -> dict:
+    """Loss terms and gradients of this rank's slice of the global batch."""
     feats, feats2, weight = _global_inputs()
     sl = slice(rank * B_LOCAL, (rank + 1) * B_LOCAL)
-    res = _term_grads(feats[sl], feats2[sl], weight)
-    torch.save(res, os.path.join(out_dir, f'rank{rank}.pt'))
-    dist.destroy_process_group()
+    return _term_grads(feats[sl], feats2[sl], weight)
 
 
 def test_two_ranks_gloo_match_single_process(tmp_path):
-    mp.spawn(_worker, args=(str(tmp_path / 'init'), str(tmp_path)),
-             nprocs=WORLD, join=True)
-    ranks = [torch.load(tmp_path / f'rank{r}.pt') for r in range(WORLD)]
+    ranks = run_on_gloo_ranks(_rank_result, WORLD, tmp_path)
     single = _term_grads(*_global_inputs())
     tol = dict(rtol=1e-10, atol=1e-12)
     for k in TERMS:
