@@ -25,8 +25,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ..utils.equi_recon import (TokenSplitEquiRecon, build_equi_recon_head,
-                                invariant_dims, raw_token_backbone,
-                                views_and_targets)
+                                invariant_dims, raw_token_backbone)
 
 
 @MODELS.register_module()
@@ -62,13 +61,7 @@ class SimCLREquiRecon(TokenSplitEquiRecon, BaseSelfSupervisor):
              **kwargs) -> Dict[str, torch.Tensor]:
         """``loss_infonce`` (+ ``loss_recon`` when ``d_equi > 0``,
         + ``loss_topk`` with a rescue config) for the two views."""
-        views, targets = views_and_targets(inputs, self.head.num_intermediate,
-                                           type(self).__name__)
-        if len(views) != 2:
-            raise ValueError(f'SimCLREquiRecon uses 2 views, got '
-                             f'{len(views)} (set num_local=0)')
-        B = views[0].shape[0]
-        e = self._embed(torch.cat(views)).unflatten(0, (2, B))
+        e, views, targets = self._embed_views(inputs)
         inv = e[:, :, 0, :self.k_inv]  # (2, B, k_inv) [CLS]
         losses = self.infonce_loss(inv[0], inv[1])
         losses.update(self.method_losses(e, views, targets))

@@ -24,7 +24,7 @@ from mmpretrain.structures import DataSample
 
 from ..utils.equi_recon import (TokenSplitEquiRecon, build_equi_recon_head,
                                 invariant_dims, raw_token_backbone,
-                                rename_legacy_head_keys, views_and_targets)
+                                rename_legacy_head_keys)
 
 
 @MODELS.register_module()
@@ -78,13 +78,7 @@ class VICRegEquiRecon(TokenSplitEquiRecon, BaseSelfSupervisor):
 
     def loss(self, inputs, data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
-        views, targets = views_and_targets(inputs, self.head.num_intermediate,
-                                           type(self).__name__)
-        if len(views) != 2:
-            raise ValueError(f'VICRegEquiRecon uses 2 views, got '
-                             f'{len(views)} (set num_local=0)')
-        B = views[0].shape[0]
-        e = self._embed(torch.cat(views)).unflatten(0, (2, B))
+        e, views, targets = self._embed_views(inputs)
         z = self.expander(e[:, :, 0, :self.k_inv])  # (2, B, D_exp)
         losses = self.vicreg_loss(z[0], z[1])
         losses.update(self.method_losses(e, views, targets))

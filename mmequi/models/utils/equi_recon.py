@@ -165,6 +165,22 @@ class TokenSplitEquiRecon:
     def _embed(self, images: torch.Tensor) -> torch.Tensor:
         return self.neck(self.extract_feat(images))  # (n, 1+N, embed)
 
+    def _embed_views(self, inputs
+                     ) -> Tuple[torch.Tensor, List[torch.Tensor],
+                                torch.Tensor]:
+        """``(e, views, targets)`` of the data preprocessor's output: the
+        two views (B, 3, H, W), the targets (K, B, 3, H, W) and the
+        embedding ``e`` (2, B, 1+N, embed) of every token of both views
+        (one backbone call)."""
+        name = type(self).__name__
+        views, targets = views_and_targets(inputs, self.head.num_intermediate,
+                                           name)
+        if len(views) != 2:
+            raise ValueError(f'{name} uses 2 views, got {len(views)} '
+                             '(set num_local=0)')
+        e = self._embed(torch.cat(views)).unflatten(0, (2, views[0].shape[0]))
+        return e, views, targets
+
     @torch.no_grad()
     def equi_features(self, inputs, data_samples: List
                       ) -> Tuple[torch.Tensor, Tuple[int, int]]:
