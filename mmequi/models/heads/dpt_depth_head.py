@@ -9,7 +9,8 @@ ICCV 2021 (DPT), Sec. 3 and its monocular-depth head:
   (3x3 stride-2 conv); a 3x3 conv (no bias) brings every level to
   ``channels``;
 * **fusion** from the coarsest level: ``x = RCU(x + RCU(skip))`` (the
-  coarsest has no skip), bilinear 2x upsampling, 1x1 conv; RCU is the
+  coarsest has no skip), bilinear 2x upsampling (to the next level's size,
+  so odd patch grids work), 1x1 conv; RCU is the
   residual conv unit ``x + conv(relu(conv(relu(x))))`` (3x3, no norm, as
   DPT's depth model);
 * **depth output**: 3x3 conv to ``channels // 2``, bilinear 2x upsampling
@@ -79,9 +80,9 @@ class ResidualConvUnit(nn.Module):
 
 
 class FusionBlock(nn.Module):
-    """One DPT fusion step: ``RCU(x + RCU(skip))`` (``skip`` resized to
-    ``x`` if the sizes differ, e.g. odd grids), 2x bilinear upsampling,
-    1x1 conv."""
+    """One DPT fusion step: ``RCU(x + RCU(skip))``, bilinear upsampling to
+    ``size`` (2x, or the next finer level's size when a grid is odd), 1x1
+    conv."""
 
     def __init__(self, channels: int, with_skip: bool,
                  align_corners: bool) -> None:
@@ -91,17 +92,15 @@ class FusionBlock(nn.Module):
         self.project = nn.Conv2d(channels, channels, 1)
         self.align_corners = align_corners
 
-    def forward(self, x: Tensor, skip: Optional[Tensor] = None) -> Tensor:
+    def forward(self, x: Tensor, skip: Optional[Tensor],
+                size: Sequence[int]) -> Tensor:
         if (skip is None) != (self.skip_unit is None):
             raise ValueError('FusionBlock: a skip input is required exactly '
                              'when the block was built with_skip')
         if skip is not None:
-            if skip.shape[2:] != x.shape[2:]:
-                skip = F.interpolate(skip, size=x.shape[2:], mode='bilinear',
-                                     align_corners=self.align_corners)
             x = x + self.skip_unit(skip)
         x = self.unit(x)
-        x = F.interpolate(x, scale_factor=2, mode='bilinear',
+        x = F.interpolate(x, size=tuple(size), mode='bilinear',
                           align_corners=self.align_corners)
         return self.project(x)
 
@@ -124,9 +123,7 @@ class DPTDepthHead(BaseModule):
             convs, as mmseg's depth head).
 
     Shapes: ``forward`` takes 4 maps ``(B, C_i, H/16, W/16)`` and returns
-    ``(B, 1, H/2 * 2, W/2 * 2)`` = ``(B, 1, H, W)`` for H, W multiples of
-    32 (otherwise the nearest size the up-sampling reaches); values in
-    ``(0, max_depth)``.
+    ``(B, 1, H, W)`` (stride 1) with values in ``(0, max_depth)``.
     """
 
     num_classes = 1
@@ -198,9 +195,14 @@ class DPTDepthHead(BaseModule):
             for x, project, resample, conv in zip(
                 inputs, self.projects, self.resamples, self.convs)
         ]
-        out = self.fusions[0](levels[-1])
-        for fusion, skip in zip(self.fusions[1:], levels[-2::-1]):
-            out = fusion(out, skip)
+        # coarse to fine; each block ends at the next level's size, the
+        # last at twice the stride-4 level (stride 2)
+        skips = [None] + levels[-2::-1]
+        sizes = [lvl.shape[2:] for lvl in levels[-2::-1]] + \
+            [[2 * n for n in levels[0].shape[2:]]]
+        out = levels[-1]
+        for fusion, skip, size in zip(self.fusions, skips, sizes):
+            out = fusion(out, skip, size)
         out = self.depth_conv1(out)
         out = F.interpolate(out, scale_factor=2, mode='bilinear',
                             align_corners=self.align_corners)
