@@ -1,6 +1,8 @@
 """ADE20K UPerNet transfer configs (configs/benchmarks/mmseg): they load,
 build the right ViT, name the layer-decay constructor, run the 12-epoch
-schedule, carry no URL, and refuse to train without a backbone checkpoint."""
+schedule; every mmseg config (the NYU depth ones too) carries no URL and
+refuses to train without a backbone checkpoint."""
+import glob
 import math
 import os.path as osp
 
@@ -81,7 +83,16 @@ def test_schedule_is_12_ade20k_epochs_at_16_images(path):
         assert ann and ann[0].reduce_zero_label is True
 
 
-@pytest.mark.parametrize('path', [S, L])
+#: every mmseg benchmark config (ADE20K UPerNet and NYU-Depth-v2 depth)
+ALL = sorted(glob.glob(osp.join(CFG_DIR, '*.py')))
+DEPTH_S = osp.join(CFG_DIR, 'depth_vit-small-p16_8xb2-12e_nyu-480x480.py')
+
+
+def test_every_config_is_covered():
+    assert S in ALL and L in ALL and DEPTH_S in ALL and len(ALL) == 4
+
+
+@pytest.mark.parametrize('path', ALL, ids=osp.basename)
 def test_no_url_anywhere(path):
     assert_no_url(Config.fromfile(path), CFG_DIR)
 
@@ -117,8 +128,9 @@ def test_layer_decay_groups_of_the_vit_small_config():
     assert len(by_param) == sum(p.requires_grad for p in named.values())
 
 
-def test_missing_checkpoint_is_an_error_not_random_init():
-    cfg = Config.fromfile(S)
+@pytest.mark.parametrize('path', [S, DEPTH_S], ids=osp.basename)
+def test_missing_checkpoint_is_an_error_not_random_init(path):
+    cfg = Config.fromfile(path)
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model)
     with pytest.raises(FileNotFoundError,

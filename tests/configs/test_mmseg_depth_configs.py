@@ -1,7 +1,8 @@
 """NYU-Depth-v2 depth configs (configs/benchmarks/mmseg/depth_*): they load,
 build mmseg's DepthEstimator on mmpretrain's ViT with mmequi's DPT depth
-head, run 12 NYU epochs, carry no URL, refuse to train without a backbone
-checkpoint, and their data/evaluator wiring turns a 16-bit PNG of 1000 into
+head, run 12 NYU epochs (no URL and a required checkpoint: checked for
+every mmseg config in test_mmseg_configs.py), and their data/evaluator
+wiring turns a 16-bit PNG of 1000 into
 1.0 m and scores RMSE / AbsRel inside the Eigen crop and below 10 m exactly
 as a hand computation."""
 import math
@@ -16,7 +17,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-from tests.conftest import REPO, assert_no_url
+from tests.conftest import REPO
 
 CFG_DIR = osp.join(REPO, 'configs', 'benchmarks', 'mmseg')
 S = osp.join(CFG_DIR, 'depth_vit-small-p16_8xb2-12e_nyu-480x480.py')
@@ -89,20 +90,6 @@ def test_schedule_is_12_nyu_epochs_at_16_images(path):
     assert cfg.test_evaluator == dict(
         type='DepthMetric', min_depth_eval=1e-3, max_depth_eval=10.0,
         crop_type='nyu_crop')
-
-
-@pytest.mark.parametrize('path', [S, L])
-def test_no_url_anywhere(path):
-    assert_no_url(Config.fromfile(path), CFG_DIR)
-
-
-def test_missing_checkpoint_is_an_error_not_random_init():
-    cfg = Config.fromfile(S)
-    init_default_scope('mmseg')
-    model = MODELS.build(cfg.model)
-    with pytest.raises(FileNotFoundError,
-                       match='model.backbone.init_cfg.checkpoint'):
-        model.init_weights()
 
 
 def test_head_gets_the_full_lr_and_blocks_the_decayed_one():

@@ -29,7 +29,7 @@ from mmseg.registry import MODELS
 
 from mmequi.testing import make_nyu
 from tests.conftest import REPO, run_tool, train_cmd
-from tests.tools.test_mmseg_transfer import _vit_s_state_dict
+from tests.tools.test_mmseg_transfer import vit_s_export  # noqa: F401
 
 S = osp.join(REPO, 'configs', 'benchmarks', 'mmseg',
              'depth_vit-small-p16_8xb2-12e_nyu-480x480.py')
@@ -101,14 +101,6 @@ def test_training_step_is_finite_with_a_tiny_vit(nyu):
         assert torch.isfinite(p).all(), name
         if name.startswith(('decode_head.', 'backbone.layers.3.')):
             assert not torch.equal(p, before[name]), name
-
-
-@pytest.fixture(scope='module')
-def vit_s_export(tmp_path_factory):
-    sd = _vit_s_state_dict()
-    path = str(tmp_path_factory.mktemp('ckpt') / 'vit-s_backbone.pth')
-    torch.save({'state_dict': sd, 'meta': {}}, path)
-    return path, sd
 
 
 def test_export_loads_strictly_into_the_config_backbone(vit_s_export):
