@@ -17,8 +17,8 @@ Tasks (``--tasks``; default: the first eight): ``ade20k`` (UPerNet, mIoU),
 ``coco`` (Mask R-CNN, box/mask AP), ``coco-pose`` (ViTPose-style top-down
 heatmaps, AP), ``mpii`` (PCKh), ``depth-nyu`` (NYU-Depth-v2, DPT-style
 head, RMSE in m and AbsRel, lower is better), ``homography`` (S-COCO, mean
-corner error in px), ``knn-in1k`` (k-NN top-1, test only, on the pretraining checkpoint
-itself), ``linear-in1k`` (linear probe top-1), and with ``--tasks all`` or
+corner error in px), ``knn-in1k`` (k-NN top-1, test only, on the
+pretraining checkpoint itself), ``linear-in1k`` (linear probe top-1), and with ``--tasks all`` or
 by name ``linear-<ds>`` / ``finetune-<ds>`` for ds in cifar10, cifar100,
 aircraft, pets, food101, flowers102, inat18 (and ``finetune-in1k``). A task whose work directory exists is refused unless ``--force``
 (nothing is overwritten silently); the table is built from every task's
