@@ -21,26 +21,39 @@ L = osp.join(CFG_DIR, 'upernet_vit-large-p16_8xb2-12e_ade20k-512x512.py')
 ARCHS = [(S, 384, 12, 6, (3, 5, 7, 11)), (L, 1024, 24, 16, (7, 11, 15, 23))]
 
 
-@pytest.mark.parametrize('path,dims,depth,heads,out_indices', ARCHS)
-def test_config_builds_the_vit(path, dims, depth, heads, out_indices):
-    cfg = Config.fromfile(path)
+def build_checked_vit_model(cfg: Config, dims: int, depth: int, heads: int,
+                            out_indices: tuple, img_size: int):
+    """Check what every mmseg benchmark config shares (scope, mmequi
+    import, mmpretrain's ViT with a required checkpoint, featmap outputs)
+    and build its model on the meta device (shapes only; ViT-L ~300M
+    parameters); the ViT has the given width/depth/heads and a grid of
+    img_size / 16."""
     assert cfg.default_scope == 'mmseg'
     assert cfg.custom_imports == dict(imports=['mmequi'],
                                       allow_failed_imports=False)
     bb = cfg.model.backbone
     assert bb.type == 'mmpretrain.VisionTransformer'
     assert tuple(bb.out_indices) == out_indices
-    assert bb.img_size == 512 and bb.patch_size == 16
+    assert bb.img_size == img_size and bb.patch_size == 16
     assert bb.out_type == 'featmap' and bb.final_norm is True
     assert bb.init_cfg.type == 'Pretrained'
     init_default_scope('mmseg')
-    with torch.device('meta'):  # shapes only (ViT-L: ~300M parameters)
+    with torch.device('meta'):
         model = MODELS.build(cfg.model)
     vit = model.backbone
     assert type(vit).__module__.startswith('mmpretrain.')
     assert (vit.embed_dims, vit.num_layers,
             vit.layers[0].attn.num_heads) == (dims, depth, heads)
-    assert vit.patch_resolution == (32, 32)  # 512 / 16
+    assert vit.patch_resolution == (img_size // 16, img_size // 16)
+    return model
+
+
+@pytest.mark.parametrize('path,dims,depth,heads,out_indices', ARCHS)
+def test_config_builds_the_vit(path, dims, depth, heads, out_indices):
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmseg'
+    model = build_checked_vit_model(cfg, dims, depth, heads, out_indices,
+                                    img_size=512)
     assert cfg.model.neck.in_channels == [dims] * 4
     assert cfg.model.neck.out_channels == dims
     assert list(cfg.model.neck.scales) == [4, 2, 1, 0.5]
