@@ -31,8 +31,9 @@ The class implements what mmseg 1.2.2's ``DepthEstimator`` (an
 (``predict_by_feat``: resized to the (padded) input, as mmseg's heads) and
 the attributes ``align_corners``, ``num_classes`` and ``out_channels``
 (both 1). It is registered in mmseg's ``MODELS`` (the depth configs run under
-``default_scope='mmseg'``); mmseg is imported lazily, so importing mmequi
-does not load ``mmseg.models``.
+``default_scope='mmseg'``). Only ``mmseg.registry`` is imported here, so
+importing mmequi does not load ``mmseg.models``; the loss (``SiLogLoss``)
+is looked up there when the head is built.
 """
 from typing import List, Optional, Sequence, Union
 
