@@ -1,6 +1,8 @@
 """ADE20K UPerNet transfer configs (configs/benchmarks/mmseg): they load,
 build the right ViT, name the layer-decay constructor, run the 12-epoch
-schedule, carry no URL, and refuse to train without a backbone checkpoint."""
+schedule; every mmseg config (the NYU depth ones too) carries no URL and
+refuses to train without a backbone checkpoint."""
+import glob
 import math
 import os.path as osp
 
@@ -19,26 +21,39 @@ L = osp.join(CFG_DIR, 'upernet_vit-large-p16_8xb2-12e_ade20k-512x512.py')
 ARCHS = [(S, 384, 12, 6, (3, 5, 7, 11)), (L, 1024, 24, 16, (7, 11, 15, 23))]
 
 
-@pytest.mark.parametrize('path,dims,depth,heads,out_indices', ARCHS)
-def test_config_builds_the_vit(path, dims, depth, heads, out_indices):
-    cfg = Config.fromfile(path)
+def build_checked_vit_model(cfg: Config, dims: int, depth: int, heads: int,
+                            out_indices: tuple, img_size: int):
+    """Check what every mmseg benchmark config shares (scope, mmequi
+    import, mmpretrain's ViT with a required checkpoint, featmap outputs)
+    and build its model on the meta device (shapes only; ViT-L ~300M
+    parameters); the ViT has the given width/depth/heads and a grid of
+    img_size / 16."""
     assert cfg.default_scope == 'mmseg'
     assert cfg.custom_imports == dict(imports=['mmequi'],
                                       allow_failed_imports=False)
     bb = cfg.model.backbone
     assert bb.type == 'mmpretrain.VisionTransformer'
     assert tuple(bb.out_indices) == out_indices
-    assert bb.img_size == 512 and bb.patch_size == 16
+    assert bb.img_size == img_size and bb.patch_size == 16
     assert bb.out_type == 'featmap' and bb.final_norm is True
     assert bb.init_cfg.type == 'Pretrained'
     init_default_scope('mmseg')
-    with torch.device('meta'):  # shapes only (ViT-L: ~300M parameters)
+    with torch.device('meta'):
         model = MODELS.build(cfg.model)
     vit = model.backbone
     assert type(vit).__module__.startswith('mmpretrain.')
     assert (vit.embed_dims, vit.num_layers,
             vit.layers[0].attn.num_heads) == (dims, depth, heads)
-    assert vit.patch_resolution == (32, 32)  # 512 / 16
+    assert vit.patch_resolution == (img_size // 16, img_size // 16)
+    return model
+
+
+@pytest.mark.parametrize('path,dims,depth,heads,out_indices', ARCHS)
+def test_config_builds_the_vit(path, dims, depth, heads, out_indices):
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmseg'
+    model = build_checked_vit_model(cfg, dims, depth, heads, out_indices,
+                                    img_size=512)
     assert cfg.model.neck.in_channels == [dims] * 4
     assert cfg.model.neck.out_channels == dims
     assert list(cfg.model.neck.scales) == [4, 2, 1, 0.5]
@@ -81,7 +96,16 @@ def test_schedule_is_12_ade20k_epochs_at_16_images(path):
         assert ann and ann[0].reduce_zero_label is True
 
 
-@pytest.mark.parametrize('path', [S, L])
+#: every mmseg benchmark config (ADE20K UPerNet and NYU-Depth-v2 depth)
+ALL = sorted(glob.glob(osp.join(CFG_DIR, '*.py')))
+DEPTH_S = osp.join(CFG_DIR, 'depth_vit-small-p16_8xb2-12e_nyu-480x480.py')
+
+
+def test_every_config_is_covered():
+    assert S in ALL and L in ALL and DEPTH_S in ALL and len(ALL) == 4
+
+
+@pytest.mark.parametrize('path', ALL, ids=osp.basename)
 def test_no_url_anywhere(path):
     assert_no_url(Config.fromfile(path), CFG_DIR)
 
@@ -117,8 +141,9 @@ def test_layer_decay_groups_of_the_vit_small_config():
     assert len(by_param) == sum(p.requires_grad for p in named.values())
 
 
-def test_missing_checkpoint_is_an_error_not_random_init():
-    cfg = Config.fromfile(S)
+@pytest.mark.parametrize('path', [S, DEPTH_S], ids=osp.basename)
+def test_missing_checkpoint_is_an_error_not_random_init(path):
+    cfg = Config.fromfile(path)
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model)
     with pytest.raises(FileNotFoundError,

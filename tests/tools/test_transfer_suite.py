@@ -17,7 +17,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmequi.testing import make_ade20k, make_coco, make_mpii
+from mmequi.testing import make_ade20k, make_coco, make_mpii, make_nyu
 from tests.conftest import REPO, run_tool
 
 SUITE = osp.join(REPO, 'tools', 'benchmarks', 'run_transfer_suite.sh')
@@ -60,7 +60,20 @@ def tiny_options():
            'train_cfg.val_interval=100']
     pose = ['train_dataloader.dataset.indices=4', 'train_cfg.max_epochs=1',
             'train_cfg.val_interval=100']
+    # depth: 64 px crops/windows on 96x128 frames (tiny_options of
+    # tests/tools/test_mmseg_depth_transfer.py, pipeline indices of
+    # _base_/nyu.py)
+    depth = ['model.data_preprocessor.size=(64,64)',
+             'model.backbone.img_size=64', 'model.test_cfg.crop_size=(64,64)',
+             'model.test_cfg.stride=(32,32)',
+             'train_dataloader.dataset.pipeline.3.crop_size=(64,64)',
+             'val_dataloader.dataset.pipeline.1.scale=(2000,96)',
+             'test_dataloader.dataset.pipeline.1.scale=(2000,96)',
+             'train_dataloader.batch_size=2', 'train_cfg.max_iters=2',
+             'train_cfg.val_interval=100',
+             'default_hooks.checkpoint.interval=2']
     opts = [f'ade20k:{o}' for o in seg] + _loaders('ade20k')
+    opts += [f'depth-nyu:{o}' for o in depth] + _loaders('depth-nyu')
     opts += [f'coco:{o}' for o in det] + _loaders('coco')
     for task in ('coco-pose', 'mpii'):
         opts += [f'{task}:{o}' for o in pose] + _loaders(task, 'batch_size=2')
@@ -82,14 +95,15 @@ def test_suite_end_to_end(ibot_ckpt, tmp_path):
     root = tmp_path / 'data'
     ade = make_ade20k(str(root / 'ade'), num_train=4, num_val=2)
     mpii = make_mpii(str(root / 'mpii'), num_train=4, num_val=2)
+    nyu = make_nyu(str(root / 'nyu'), num_train=4, num_test=2)
     work = str(tmp_path / 'suite')
     cmd = [sys.executable, SUITE_PY, ibot_ckpt, '1', '--tasks',
-           'ade20k,mpii',
+           'ade20k,mpii,depth-nyu',
            '--work-dir', work, '--name',
            'tiny iBOT', '--data-root', f'ade20k={ade}', f'mpii={mpii}',
-           '--cfg-options', *tiny_options()]
+           f'nyu={nyu}', '--cfg-options', *tiny_options()]
     out = run_tool(cmd, timeout=1500).stdout
-    for task in ('ade20k', 'mpii'):
+    for task in ('ade20k', 'mpii', 'depth-nyu'):
         assert f'[{task}]' in out
 
     with open(osp.join(work, 'summary.json')) as f:
@@ -97,13 +111,16 @@ def test_suite_end_to_end(ibot_ckpt, tmp_path):
     row = summary['metrics']
     # the table holds exactly the test tool's metrics (scaled to %)
     scale = {'ADE20K mIoU': ('ade20k', 'mIoU', 1),
-             'MPII PCKh@0.5': ('mpii', 'PCK', 1)}
+             'MPII PCKh@0.5': ('mpii', 'PCK', 1),
+             'NYU RMSE (m, lower is better)': ('depth-nyu', 'rmse', 1),
+             'NYU AbsRel (lower is better)': ('depth-nyu', 'abs_rel', 1)}
     assert set(row) == set(scale)
     for title, (task, key, mult) in scale.items():
         with open(osp.join(work, task, 'metrics.json')) as f:
             logged = json.load(f)['metrics'][key]
         assert row[title] == pytest.approx(logged * mult)
         assert 0 <= row[title] <= 100, (title, row[title])
+    assert 0 < row['NYU RMSE (m, lower is better)'] < 10
     with open(osp.join(work, 'summary.md')) as f:
         table = f.read()
     assert '| tiny iBOT |' in table and 'ADE20K mIoU' in table
@@ -125,19 +142,19 @@ def test_dry_run_commands(tmp_path):
     ckpt.write_bytes(b'')
     data = tmp_path / 'coco'
     data.mkdir()
+    nyu = tmp_path / 'nyu'
+    nyu.mkdir()
     out = run_tool(['bash', SUITE, str(ckpt), '8', '--dry-run', '--tasks',
                     'all', '--work-dir', str(tmp_path / 'w'), '--data-root',
-                    f'coco={data}', f'imagenet={data}']).stdout
+                    f'coco={data}', f'imagenet={data}', f'nyu={nyu}']).stdout
     assert 'dist_train.sh' in out and 'dist_test.sh' in out
     for rel in ('instances_val2017.json', 'person_keypoints_val2017.json'):
         assert f'test_evaluator.ann_file={data}/annotations/{rel}' in out
     assert f'test_cfg.bank_dataloader.dataset.data_root={data} ' in out
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'suite', SUITE.replace('.sh', '.py'))
-    suite = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(suite)
-    assert len(suite.TASKS) == 6 + 2 * 8
+    assert 'depth_vit-small-p16_8xb2-12e_nyu-480x480.py' in out
+    assert f'test_dataloader.dataset.data_root={nyu}\n' in out
+    suite = _suite_module()
+    assert len(suite.TASKS) == 7 + 2 * 8
     for task in suite.TASKS:  # every config exists and is launched
         assert f'[{task}]' in out, task
     out = run_tool(['bash', SUITE, str(ckpt), '16', '--dry-run', '--slurm',
@@ -148,6 +165,63 @@ def test_dry_run_commands(tmp_path):
     bad = run_tool(['bash', SUITE, str(ckpt), '8', '--tasks', 'voc'],
                    check=False)
     assert bad.returncode != 0 and 'voc' in bad.stdout
+
+
+def _suite_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('suite', SUITE_PY)
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    return suite
+
+
+def test_depth_task_options_and_defaults():
+    """depth-nyu reads the 'nyu' root in all three loaders, takes its
+    TASK: options only, is in the default (dense) suite and loads the
+    mmpretrain-key export with the cls entry."""
+    suite = _suite_module()
+    assert 'depth-nyu' in suite.DEFAULT_TASKS and 'nyu' in suite.DATASETS
+    assert suite.TASKS['depth-nyu']['export'] == 'cls'
+    opts = suite.task_options('depth-nyu', {'nyu': '/d/nyu', 'coco': '/c'},
+                              ['depth-nyu:train_cfg.max_iters=2',
+                               'ade20k:train_cfg.max_iters=3',
+                               'randomness.seed=0'])
+    assert opts == ['train_dataloader.dataset.data_root=/d/nyu',
+                    'val_dataloader.dataset.data_root=/d/nyu',
+                    'test_dataloader.dataset.data_root=/d/nyu',
+                    'train_cfg.max_iters=2', 'randomness.seed=0']
+    for arch in ('small', 'large'):
+        assert osp.isfile(suite.task_config('depth-nyu', arch))
+    args = suite.parse_args(['x.pth', '1'])
+    assert 'depth-nyu' in args.tasks
+
+
+def test_table_columns_direction_and_decimals(tmp_path):
+    """collect() reads each task's metrics.json; markdown() orders the
+    columns as TASKS, marks the depth errors lower-is-better, prints them
+    with 3 decimals (others 2) and '–' where a row lacks a column."""
+    suite = _suite_module()
+    logged = {'ade20k': {'mIoU': 45.678},
+              'depth-nyu': {'rmse': 0.41234, 'abs_rel': 0.1189, 'd1': 0.8}}
+    for task, metrics in logged.items():
+        (tmp_path / task).mkdir()
+        (tmp_path / task / 'metrics.json').write_text(
+            json.dumps(dict(metrics=metrics)))
+    row = suite.collect(str(tmp_path), 'ours')
+    rmse, absrel = 'NYU RMSE (m, lower is better)', \
+        'NYU AbsRel (lower is better)'
+    assert row == {'name': 'ours', 'metrics': {
+        'ADE20K mIoU': 45.678, rmse: 0.41234, absrel: 0.1189}}
+    other = {'name': 'iBOT', 'metrics': {rmse: 0.5}}
+    lines = suite.markdown([row, other]).splitlines()
+    assert lines[0] == f'| method | ADE20K mIoU | {rmse} | {absrel} |'
+    assert lines[2] == '| ours | 45.68 | 0.412 | 0.119 |'
+    assert lines[3] == '| iBOT | – | 0.500 | – |'
+    # a metrics.json without the key is an error naming it
+    (tmp_path / 'depth-nyu' / 'metrics.json').write_text(
+        json.dumps(dict(metrics={'rmse': 0.4})))
+    with pytest.raises(KeyError, match='abs_rel'):
+        suite.collect(str(tmp_path), 'ours')
 
 
 def cls_homography_options():

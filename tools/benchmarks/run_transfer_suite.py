@@ -9,15 +9,16 @@ checkpoint with the matching test tool, and collect the metrics into
 
     tools/benchmarks/run_transfer_suite.sh CKPT 8 \\
         --data-root ade20k=data/ade/ADEChallengeData2016 coco=data/coco \\
-        mpii=data/mpii
+        mpii=data/mpii nyu=data/nyu
     GPUS_PER_NODE=8 tools/benchmarks/run_transfer_suite.sh CKPT 16 \\
         --slurm gpu --arch large
 
-Tasks (``--tasks``; default: the first seven): ``ade20k`` (UPerNet, mIoU),
+Tasks (``--tasks``; default: the first eight): ``ade20k`` (UPerNet, mIoU),
 ``coco`` (Mask R-CNN, box/mask AP), ``coco-pose`` (ViTPose-style top-down
-heatmaps, AP), ``mpii`` (PCKh), ``homography`` (S-COCO, mean corner error
-in px), ``knn-in1k`` (k-NN top-1, test only, on the pretraining checkpoint
-itself), ``linear-in1k`` (linear probe top-1), and with ``--tasks all`` or
+heatmaps, AP), ``mpii`` (PCKh), ``depth-nyu`` (NYU-Depth-v2, DPT-style
+head, RMSE in m and AbsRel, lower is better), ``homography`` (S-COCO, mean
+corner error in px), ``knn-in1k`` (k-NN top-1, test only, on the
+pretraining checkpoint itself), ``linear-in1k`` (linear probe top-1), and with ``--tasks all`` or
 by name ``linear-<ds>`` / ``finetune-<ds>`` for ds in cifar10, cifar100,
 aircraft, pets, food101, flowers102, inat18 (and ``finetune-in1k``). A task whose work directory exists is refused unless ``--force``
 (nothing is overwritten silently); the table is built from every task's
@@ -40,9 +41,9 @@ BENCH = osp.join(REPO, 'configs', 'benchmarks')
 
 #: task -> config (``{arch}`` = small|large), export kind ('cls', 'nocls' or
 #: None: the pretraining checkpoint itself, test only), metrics shown
-#: (column title, logged key, scale), the data-root name it reads, and keys
+#: (column title, logged key, scale), the data-root name it reads, keys
 #: that hold paths under the data root (resolved when the config is read,
-#: so they must be set too)
+#: so they must be set too) and, optionally, the table's decimals (2)
 TASKS: Dict[str, dict] = {
     'ade20k': dict(
         config='mmseg/upernet_vit-{arch}-p16_8xb2-12e_ade20k-512x512.py',
@@ -77,6 +78,14 @@ TASKS: Dict[str, dict] = {
         export='cls',
         metrics=[('S-COCO corner error (px)', 'homography/mace', 1.0)],
         dataset='coco', root_keys={}),
+    # errors: lower is better (the titles say so; ASCII, as the table
+    # files are written in the locale's encoding); 3 decimals in the table
+    'depth-nyu': dict(
+        config='mmseg/depth_vit-{arch}-p16_8xb2-12e_nyu-480x480.py',
+        export='cls',
+        metrics=[('NYU RMSE (m, lower is better)', 'rmse', 1.0),
+                 ('NYU AbsRel (lower is better)', 'abs_rel', 1.0)],
+        dataset='nyu', root_keys={}, decimals=3),
     'knn-in1k': dict(
         config='classification/knn_vit-{arch}-p16_8xb128_in1k.py',
         export=None, metrics=[('ImageNet k-NN', 'knn/top1', 1.0)],
@@ -106,8 +115,8 @@ for _ds, (_root, _title) in CLS_DATASETS.items():
 #: what ``--tasks`` defaults to: the paper's dense suite, homography and
 #: ImageNet k-NN / linear (``--tasks all`` adds every other linear probe and
 #: every fine-tuning)
-DEFAULT_TASKS = ('ade20k', 'coco', 'coco-pose', 'mpii', 'homography',
-                 'knn-in1k', 'linear-in1k')
+DEFAULT_TASKS = ('ade20k', 'coco', 'coco-pose', 'mpii', 'depth-nyu',
+                 'homography', 'knn-in1k', 'linear-in1k')
 DATASETS = sorted({spec['dataset'] for spec in TASKS.values()})
 
 
@@ -305,13 +314,15 @@ def collect(work_dir: str, name: str) -> dict:
 def markdown(rows: List[dict]) -> str:
     """One row per method; columns: the metrics any row has, in TASKS
     order."""
-    titles = [t for spec in TASKS.values() for t, _, _ in spec['metrics']
+    decimals = {t: spec.get('decimals', 2) for spec in TASKS.values()
+                for t, _, _ in spec['metrics']}
+    titles = [t for t in decimals
               if any(t in row['metrics'] for row in rows)]
     lines = ['| method | ' + ' | '.join(titles) + ' |',
              '|---|' + '---:|' * len(titles)]
     for row in rows:
-        cells = [f'{row["metrics"][t]:.2f}' if t in row['metrics'] else '–'
-                 for t in titles]
+        cells = [f'{row["metrics"][t]:.{decimals[t]}f}'
+                 if t in row['metrics'] else '–' for t in titles]
         lines.append(f'| {row["name"]} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines) + '\n'
 

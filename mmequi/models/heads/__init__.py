@@ -14,3 +14,7 @@ __all__ += ['HomographyHead']
 from .equi_recon_head import EquiReconHead, find_equi_recon_head  # noqa: E402
 
 __all__ += ['EquiReconHead', 'find_equi_recon_head']
+
+from .dpt_depth_head import DPTDepthHead  # noqa: E402
+
+__all__ += ['DPTDepthHead']
