@@ -9,31 +9,23 @@
 # CrossAttnReconDecoder widths and lambda = 1.
 # The target is the view itself: plain normalised views
 # (SelfSupDataPreprocessor), no g_theta and no intermediate targets.
-d_equi = 256
+# The VICReg parts (ViT, projector, expander, loss) are those of VICReg +
+# ours, taken from its model file; its head and preprocessor are dropped.
+_base_ = ['./vicreg-equi_vit-small-p16.py']
+
 model = dict(
+    _delete_=True,  # VICReg + ours' head and EquiReconDataPreprocessor
     type='CrossAttnRecon',
     data_preprocessor=dict(
         type='SelfSupDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
+        mean={{_base_.model.data_preprocessor.mean}},
+        std={{_base_.model.data_preprocessor.std}},
         to_rgb=False),  # iBOTMultiCrop emits RGB
-    backbone=dict(
-        type='VisionTransformer',
-        arch='deit-small',
-        img_size=224,
-        patch_size=16,
-        drop_path_rate=0.1),
-    projector=dict(
-        type='MLPNeck', in_channels=384, hidden_channels=2048,
-        out_channels=512, num_layers=2, norm_cfg=dict(type='LN'),
-        act='GELU'),
-    expander=dict(  # in_channels: 512 - d_equi, derived
-        type='MLPNeck', hidden_channels=2048,
-        out_channels=2048, num_layers=3, norm_cfg=dict(type='SyncBN'),
-        act='ReLU'),
-    loss=dict(type='VICRegLoss', sim_coeff=25.0, std_coeff=25.0,
-              cov_coeff=1.0),
-    d_equi=d_equi,
+    backbone={{_base_.model.backbone}},
+    projector={{_base_.model.projector}},  # 512-d
+    expander={{_base_.model.expander}},  # in_channels: 512 - d_equi
+    loss={{_base_.model.loss}},
+    d_equi={{_base_.d_equi}},  # 256 of 512
     recon_view=0,  # v1 (not published, ours)
     decoder=dict(type='CrossAttnReconDecoder', patch_size=16),
     recon_loss=dict(type='ReconLoss', loss_weight=1.0),
