@@ -8,7 +8,6 @@ import glob
 import math
 import os.path as osp
 
-import pytest
 import torch
 from mmengine.config import Config
 from mmengine.logging import MessageHub
@@ -120,7 +119,7 @@ def test_checkpoint_is_read_by_the_exporter_and_the_probe(tmp_path):
     ckpt = tmp_path / 'epoch_1.pth'
     torch.save(dict(state_dict=model.state_dict()), ckpt)
     # tools/model_converters/extract_backbone.py (no teacher: student)
-    sd, info = extract_backbone(torch.load(ckpt), source='student')
+    sd, _ = extract_backbone(torch.load(ckpt), source='student')
     vit = MODELS.build(dict(cfg.model.backbone, type='VisionTransformer'))
     vit.load_state_dict(sd, strict=True)
     torch.testing.assert_close(vit.pos_embed, model.backbone.pos_embed)
