@@ -175,7 +175,8 @@ class TokenSplitEquiRecon:
         e[:, :, 1:, k_inv:]                 patches -> ``self.head`` (d_equi)
 
     (:class:`~mmequi.models.VICRegEquiRecon`,
-    :class:`~mmequi.models.SimCLREquiRecon`). The host is a
+    :class:`~mmequi.models.SimCLREquiRecon`; :class:`~mmequi.models.
+    CrossAttnRecon` uses the embedding methods only). The host is a
     ``BaseSelfSupervisor`` with ``backbone`` (``out_type='raw'``, see
     :func:`raw_token_backbone`), ``neck``, ``head``
     (:class:`EquiReconHead`) and ``k_inv = embed - d_equi``.
