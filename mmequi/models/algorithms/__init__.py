@@ -1,9 +1,10 @@
+from .cross_attn_recon import CrossAttnRecon
 from .ibot import iBOT
 from .ibot_equi_recon import iBOTEquiRecon
 from .simclr_equi_recon import SimCLREquiRecon
 from .vicreg_equi_recon import VICRegEquiRecon
 
-__all__ = ['iBOT', 'iBOTEquiRecon', 'SimCLREquiRecon', 'VICRegEquiRecon']
+__all__ = ['CrossAttnRecon', 'iBOT', 'iBOTEquiRecon', 'SimCLREquiRecon', 'VICRegEquiRecon']
 
 from .sie import SIE  # noqa: E402
 

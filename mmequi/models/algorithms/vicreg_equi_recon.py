@@ -23,8 +23,8 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ..utils.equi_recon import (TokenSplitEquiRecon, build_equi_recon_head,
-                                invariant_dims, raw_token_backbone,
-                                rename_legacy_head_keys)
+                                build_expander, invariant_dims,
+                                raw_token_backbone, rename_legacy_head_keys)
 
 
 @MODELS.register_module()
@@ -58,19 +58,11 @@ class VICRegEquiRecon(TokenSplitEquiRecon, BaseSelfSupervisor):
                          init_cfg=init_cfg)
         embed = self.neck.out_channels
         self.k_inv = invariant_dims(embed, head, type(self).__name__)
-        d_equi = embed - self.k_inv
-        expander = dict(expander)
-        if expander.get('in_channels') is None:
-            expander['in_channels'] = self.k_inv
-        elif expander['in_channels'] != self.k_inv:
-            raise ValueError(
-                f"expander.in_channels={expander['in_channels']} but the "
-                f'invariant part has {embed} - {d_equi} = {self.k_inv} '
-                'dims (leave it out: it is derived)')
         # built in the order of the layout before the head (expander, loss,
         # decoders): the same initial weights for a seed, and the optimizer
         # state of old checkpoints keeps its parameter order
-        self.expander = MODELS.build(expander)
+        self.expander = build_expander(expander, embed, self.k_inv,
+                                       type(self).__name__)
         self.vicreg_loss = MODELS.build(loss)
         self.head = build_equi_recon_head(head, self.data_preprocessor,
                                           type(self).__name__)

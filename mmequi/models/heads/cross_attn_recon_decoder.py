@@ -1,21 +1,35 @@
 """Cross-attention reconstruction decoder.
 
-Variant of :class:`ReconDecoder` following Wang, Krajsek and Scharr
-(arXiv 2412.03314): instead of concatenating the equivariant features of the
-two views per token, the tokens of view 1 attend to the tokens of view 2 in
-one pre-norm cross-attention block, and the result is decoded to an image
-by the same linear + convolution decoder (a :class:`ReconDecoder` with
+A variant of :class:`ReconDecoder` that borrows the cross-attention block of
+Wang, Krajsek and Scharr's earlier model [X] (arXiv 2412.03314), in which a
+cross-attention over the two views' equivariant features feeds a decoder.
+The block itself, its widths and the decoder after it are ours ([X] does not
+publish them). It serves two models:
+
+* :class:`~mmequi.models.CrossAttnRecon`, our implementation of [X]: one
+  decoder reconstructs one *view* (queries from the other view's tokens,
+  keys/values from the reconstructed view's);
+* ``EquiReconHead(decoder=dict(type='CrossAttnReconDecoder'))``, e.g.
+  ``configs/equi_recon/ibot-equi-cross-attn_*``: our intermediate-target
+  method (AAAI-26, arXiv 2503.18753) with this block in each of the K
+  decoders of the *intermediate* images instead of the per-token
+  concatenation -- not a model of [X].
+
+Instead of concatenating the equivariant features of the two views per
+token, the tokens of the first input attend to those of the second in one
+pre-norm cross-attention block, and the result is decoded to an image by the
+same linear + convolution decoder (a :class:`ReconDecoder` with
 ``in_channels = embed_dims``)::
 
-    q  = W1 z1 + P(h, w)                 (B, N, E)   queries from view 1
-    m  = W2 z2 + P(h, w)                 (B, N, E)   keys/values from view 2
+    q  = W1 z1 + P(h, w)                 (B, N, E)   queries from z1
+    m  = W2 z2 + P(h, w)                 (B, N, E)   keys/values from z2
     x  = q + Wo MHA(LN_q(q), LN_kv(m))   (B, N, E)
     x  = x + MLP(LN(x))                  (B, N, E)
     û  = ReconDecoder(LN_out(x), hw)     (B, 3, h*p, w*p)
 
 P is a fixed 2-D sin-cos position embedding computed for the given (h, w),
 so any token grid works (``use_pos_embed=False`` drops it; the block is then
-invariant to permutations of the view-2 tokens).
+invariant to permutations of the z2 tokens).
 
 Cost of the default (d = 2048 per view, E = 256, 8 heads, mlp_ratio 2,
 decoder channels (16, 32, 32, 16)) at 224 px (N = 196), 2 FLOPs per MAC,
@@ -71,7 +85,8 @@ def sincos_pos_embed_2d(h: int, w: int, dims: int,
 
 @MODELS.register_module()
 class CrossAttnReconDecoder(BaseModule):
-    """Cross-attention (view 1 -> view 2) + :class:`ReconDecoder`.
+    """Cross-attention (z1 queries -> z2 keys/values) + :class:`ReconDecoder`
+    (see the module docstring: a block borrowed from [X], widths ours).
 
     Args:
         in_channels: d_equi, width of each view's tokens.
@@ -87,7 +102,8 @@ class CrossAttnReconDecoder(BaseModule):
 
     Input: ``forward(z1, z2, hw)``, the two views' features separately
     (``input_mode = 'pair'``, read by
-    :class:`~mmequi.models.heads.EquiReconHead`).
+    :class:`~mmequi.models.heads.EquiReconHead` and
+    :class:`~mmequi.models.CrossAttnRecon`).
     """
 
     input_mode = 'pair'  # forward(z1, z2, hw): in_channels = d per view

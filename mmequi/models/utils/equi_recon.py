@@ -135,11 +135,34 @@ def invariant_dims(embed: int, head: dict, owner: str) -> int:
     """``k_inv = embed - d_equi``: the invariant width of an ``embed``-wide
     embedding of which the head config ``head`` takes the last ``d_equi``
     features (``0 <= d_equi < embed``, else ValueError)."""
-    d_equi = config_d_equi(head, owner)
-    if not 0 <= d_equi < embed:
-        raise ValueError(f'{owner}: head.d_equi={d_equi} must be in '
-                         f'[0, {embed}) (the embedding width)')
+    return split_dims(embed, config_d_equi(head, owner), owner)
+
+
+def split_dims(embed: int, d_equi: int, owner: str, key: str = 'head.d_equi',
+               low: int = 0) -> int:
+    """``k_inv = embed - d_equi`` for ``low <= d_equi < embed`` (else a
+    ValueError naming the config key ``key``)."""
+    if not low <= d_equi < embed:
+        raise ValueError(f'{owner}: {key}={d_equi} must be in '
+                         f'[{low}, {embed}) (the embedding width)')
     return embed - d_equi
+
+
+def build_expander(expander: dict, embed: int, k_inv: int,
+                   owner: str) -> nn.Module:
+    """Build the VICReg expander config ``expander`` on the invariant part
+    (``k_inv`` of the ``embed``-wide embedding): ``in_channels`` is set to
+    ``k_inv`` where absent and must equal it where given (ValueError naming
+    both)."""
+    expander = dict(expander)
+    if expander.get('in_channels') is None:
+        expander['in_channels'] = k_inv
+    elif expander['in_channels'] != k_inv:
+        raise ValueError(
+            f"{owner}: expander.in_channels={expander['in_channels']} but "
+            f'the invariant part has {embed} - {embed - k_inv} = {k_inv} '
+            'dims (leave it out: it is derived)')
+    return MODELS.build(expander)
 
 
 class TokenSplitEquiRecon:
@@ -152,7 +175,8 @@ class TokenSplitEquiRecon:
         e[:, :, 1:, k_inv:]                 patches -> ``self.head`` (d_equi)
 
     (:class:`~mmequi.models.VICRegEquiRecon`,
-    :class:`~mmequi.models.SimCLREquiRecon`). The host is a
+    :class:`~mmequi.models.SimCLREquiRecon`; :class:`~mmequi.models.
+    CrossAttnRecon` uses the embedding methods only). The host is a
     ``BaseSelfSupervisor`` with ``backbone`` (``out_type='raw'``, see
     :func:`raw_token_backbone`), ``neck``, ``head``
     (:class:`EquiReconHead`) and ``k_inv = embed - d_equi``.
@@ -172,14 +196,19 @@ class TokenSplitEquiRecon:
         two views (B, 3, H, W), the targets (K, B, 3, H, W) and the
         embedding ``e`` (2, B, 1+N, embed) of every token of both views
         (one backbone call)."""
-        name = type(self).__name__
         views, targets = views_and_targets(inputs, self.head.num_intermediate,
-                                           name)
+                                           type(self).__name__)
+        return self._embed_pair(views), views, targets
+
+    def _embed_pair(self, views: List[torch.Tensor]) -> torch.Tensor:
+        """The embedding (2, B, 1+N, embed) of every token of the two
+        ``views`` (B, 3, H, W) in one backbone call; another number of
+        views is a ValueError."""
         if len(views) != 2:
-            raise ValueError(f'{name} uses 2 views, got {len(views)} '
-                             '(set num_local=0)')
-        e = self._embed(torch.cat(views)).unflatten(0, (2, views[0].shape[0]))
-        return e, views, targets
+            raise ValueError(f'{type(self).__name__} uses 2 views, got '
+                             f'{len(views)} (set num_local=0)')
+        return self._embed(torch.cat(views)).unflatten(
+            0, (2, views[0].shape[0]))
 
     @torch.no_grad()
     def equi_features(self, inputs, data_samples: List
