@@ -4,7 +4,7 @@
 # fp32 AdamW at batch 8 over 4 epochs.
 _base_ = ['../_base_/models/simclr-equi_vit-small-p16.py',
           '../_base_/datasets/toy-shapes-64px_bs8_simclr.py',
-          '../_base_/schedules/imagenet_bs1024_adamw-coslr-100e_simclr.py',
+          '../_base_/schedules/toy-shapes_adamw-coslr-4e_vicreg.py',
           '../_base_/default_runtime.py']
 
 d_equi = 32
@@ -17,24 +17,8 @@ model = dict(
     projector=dict(in_channels=64, hidden_channels=128, out_channels=64),
     head=dict(d_equi=d_equi))
 
-max_epochs = 4
-warmup_epochs = 1
-optim_wrapper = dict(type='SSLOptimWrapper', _delete_=True,
-                     optimizer=dict(type='AdamW', lr=5e-4,
-                                    betas=(0.9, 0.999), weight_decay=0.1),
-                     clip_grad=dict(max_norm=3.0),
-                     constructor='SSLOptimWrapperConstructor',
-                     paramwise_cfg=dict(no_decay_1d=True,
-                                        no_decay_keys=('pos_embed',
-                                                       'cls_token')))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-9, by_epoch=True, begin=0,
-         end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True,
-         begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
-]
-train_cfg = dict(max_epochs=max_epochs)
-auto_scale_lr = dict(base_batch_size=8)
+# the tiny VICReg schedule with SimCLR's weight decay
+optim_wrapper = dict(optimizer=dict(weight_decay=0.1))
 custom_hooks = [
     dict(type='EpochSeedHook'),
     dict(type='ReconVisualizationHook', interval=4, num_samples=2),
