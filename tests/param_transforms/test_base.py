@@ -12,7 +12,7 @@ from mmequi.param_transforms import (PARAM_TRANSFORMS, SE2, Blur, Color,
 
 from ._helpers import smooth_images
 
-# every family that transforms (identity: tests/param_transforms/test_identity.py)
+# every family that transforms (identity: test_identity.py)
 FAMILIES = sorted(set(PARAM_TRANSFORMS) - {'identity'})
 DIMS = {'rotation': 1, 'color': 4, 'blur': 1, 'translation': 2, 'se2': 3,
         'compose': 8}

@@ -178,9 +178,8 @@ class SIE(BaseSelfSupervisor):
         half = (high - low) / 2
         self.register_buffer('theta_mid', (high + low) / 2, persistent=False)
         # a fixed parameter (low == high) maps to 0
-        self.register_buffer('theta_half',
-                             torch.where(half > 0, half, torch.ones_like(half)),
-                             persistent=False)
+        half = torch.where(half > 0, half, torch.ones_like(half))
+        self.register_buffer('theta_half', half, persistent=False)
         self.target_view = pre.view_index
         return predictor
 

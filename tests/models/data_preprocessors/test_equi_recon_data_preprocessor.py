@@ -234,7 +234,8 @@ def test_errors():
             dict(inputs=views[:1], data_samples=[DataSample(), DataSample()]))
     with pytest.raises(TypeError, match='theta_source'):  # removed argument
         EquiReconDataPreprocessor(theta_source='device')
-    with pytest.raises(ValueError, match='num_intermediate must be an int >= 0'):
+    with pytest.raises(ValueError,
+                       match='num_intermediate must be an int >= 0'):
         EquiReconDataPreprocessor(num_intermediate=-1)
     with pytest.raises(KeyError, match='rotation'):
         EquiReconDataPreprocessor(transform=dict(type='warp'))
