@@ -18,6 +18,7 @@ model = dict(
     projector=dict(in_channels=64, hidden_channels=128, out_channels=64),
     head=dict(d_equi=d_equi))
 
+# the tiny VICReg schedule with SimCLR's weight decay
 optim_wrapper = dict(optimizer=dict(weight_decay=0.1))
 custom_hooks = [
     dict(type='EpochSeedHook'),

@@ -19,6 +19,8 @@ from .base import (ParamTransform, check_range, leak_free_window,
                    rotation_extent, se2_warp, window_is_leak_free)
 from .blur import Blur
 from .color import Color
+from .compose import PAPER_TASKS, Compose
+from .identity import Identity
 from .pixels import PixelNormalizer, to_uint8, to_unit
 from .rotation import Rotation
 from .sampling import sample_uniform, scale_unit
@@ -32,6 +34,8 @@ PARAM_TRANSFORMS: Dict[str, Type[ParamTransform]] = {
     'blur': Blur,
     'translation': Translation,
     'se2': SE2,
+    'compose': Compose,
+    'identity': Identity,
 }
 
 
@@ -61,6 +65,7 @@ def build_param_transform(
 
 __all__ = [
     'ParamTransform', 'Rotation', 'Color', 'Blur', 'Translation', 'SE2',
+    'Compose', 'Identity', 'PAPER_TASKS',
     'PARAM_TRANSFORMS', 'build_param_transform', 'check_range', 'se2_warp',
     'leak_free_window', 'rotation_extent', 'window_is_leak_free',
     'sample_uniform', 'scale_unit', 'PixelNormalizer', 'to_unit', 'to_uint8'

@@ -331,7 +331,8 @@ class ParamTransform:
         Args:
             img: ``(B, 3, H, W)`` float images in ``[0, 1]`` (the view ``u``).
             theta: ``(B, dim)`` parameters.
-            num: number of intermediate targets ``K >= 1``.
+            num: number of intermediate targets ``K >= 0`` (0: only
+                ``v2``; ``targets`` is then ``(0, B, 3, H, W)``).
 
         Returns:
             ``(v2, targets)``: ``v2 = apply(img, theta)`` ``(B, 3, H, W)`` and
@@ -339,8 +340,8 @@ class ParamTransform:
             ``targets[k - 1] = apply(img, scale(theta, k / (num + 1)))``.
         """
         if isinstance(num, bool) or not isinstance(num, (int, np.integer)) \
-                or num < 1:
-            raise ValueError(f'num must be an int >= 1, got {num!r}')
+                or num < 0:
+            raise ValueError(f'num must be an int >= 0, got {num!r}')
         num = int(num)
         self._check_img(img)
         theta = self._check_theta(theta, img)

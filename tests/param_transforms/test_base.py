@@ -6,13 +6,16 @@ import torch
 
 import mmequi  # noqa: F401
 from mmequi.param_transforms import (PARAM_TRANSFORMS, SE2, Blur, Color,
-                                     ParamTransform, Rotation, Translation,
+                                     Compose, Identity, ParamTransform,
+                                     Rotation, Translation,
                                      build_param_transform)
 
 from ._helpers import smooth_images
 
-FAMILIES = sorted(PARAM_TRANSFORMS)
-DIMS = {'rotation': 1, 'color': 4, 'blur': 1, 'translation': 2, 'se2': 3}
+# every family that transforms (identity: test_identity.py)
+FAMILIES = sorted(set(PARAM_TRANSFORMS) - {'identity'})
+DIMS = {'rotation': 1, 'color': 4, 'blur': 1, 'translation': 2, 'se2': 3,
+        'compose': 8}
 # configured ranges (low, high) per parameter for the default configs
 DEFAULT_RANGES = {
     'rotation': [(-45, 45)],
@@ -20,6 +23,9 @@ DEFAULT_RANGES = {
     'blur': [(0.1, 2.0)],
     'translation': [(-10, 10)] * 2,
     'se2': [(-45, 45), (-10, 10), (-10, 10)],
+    # rotation, colour, blur, translation (compose's default, in order)
+    'compose': [(-45, 45)] + [(-0.4, 0.4)] * 3 + [(-0.1, 0.1), (0.1, 2.0)]
+    + [(-10, 10)] * 2,
 }
 
 
@@ -31,7 +37,8 @@ def _theta(name: str, n: int, seed: int = 0) -> torch.Tensor:
 def test_registry_and_factory():
     assert PARAM_TRANSFORMS == {
         'rotation': Rotation, 'color': Color, 'blur': Blur,
-        'translation': Translation, 'se2': SE2
+        'translation': Translation, 'se2': SE2, 'compose': Compose,
+        'identity': Identity
     }
     for name in FAMILIES:
         t = build_param_transform(dict(type=name))
@@ -197,8 +204,12 @@ def test_intermediate_k_values(name):
     assert targets.shape[0] == 3
     mid = t.apply(img, theta * 0.5)
     assert torch.allclose(targets[1], mid, atol=1e-6, rtol=0)
-    with pytest.raises(ValueError):
-        t.intermediate(img, theta, 0)
+    # K = 0: v2 only, no targets
+    v2, none = t.intermediate(img, theta, 0)
+    assert torch.equal(v2, t.apply(img, theta))
+    assert none.shape == (0, *img.shape)
+    with pytest.raises(ValueError, match='>= 0'):
+        t.intermediate(img, theta, -1)
 
 
 @pytest.mark.parametrize('name', FAMILIES)

@@ -58,3 +58,26 @@ def test_sie_toy_config_trains_two_iterations(tiny_3diebench, tmp_path,
     assert 'inv_projector.layers.0.weight' in state
     assert state['inv_projector.layers.0.weight'].shape[1] == 256
     assert state['equi_projector.layers.0.weight'].shape[1] == 256
+
+
+VIT_TOY = osp.join(REPO, 'configs', 'sie',
+                   'sie_vit-tiny-p16_1xb8-4e_toy-shapes-64px_all.py')
+
+
+def test_sie_theta_vit_toy_config_trains_two_iterations(toy_shapes_64,
+                                                        tmp_path):
+    """SIE(all) on a tiny ViT: ToyShapes + the VICReg two-view pipeline,
+    EquiReconDataPreprocessor (compose g_θ, K = 0), 16 images / batch 8."""
+    wd = str(tmp_path / 'wd')
+    out = run_tool(train_cmd(VIT_TOY, wd, options=[
+        f'train_dataloader.dataset.data_root={toy_shapes_64}',
+        'train_cfg.max_epochs=1'])).stdout
+    for key in TERMS:
+        values = _values(out, key)
+        assert len(values) == 2, (key, out[-3000:])
+        assert all(math.isfinite(v) and v >= 0 for v in values), key
+    state = torch.load(osp.join(wd, 'epoch_1.pth'), map_location='cpu',
+                       weights_only=False)['state_dict']
+    assert state['predictor.hypernet.layers.0.weight'].shape[1] == 8
+    assert state['projector.layers.0.weight'].shape == (128, 64)
+    assert not any(k.startswith('head.') for k in state)

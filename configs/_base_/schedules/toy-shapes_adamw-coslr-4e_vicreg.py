@@ -1,8 +1,9 @@
-# VICReg's optimisation scaled down for the tiny smoke configs on
-# toy-shapes: fp32 AdamW lr 5e-4 at batch 8, weight decay 0.05 (none on
-# biases/norms/pos_embed/cls_token), grad clip 3.0, 1 warm-up epoch + cosine
-# over 4 epochs. Otherwise imagenet_bs1024_adamw-coslr-100e_vicreg.py (the
-# configs set logging every iteration: default_hooks is the runtime's).
+# VICReg's optimisation scaled down for the tiny smoke configs on toy-shapes
+# (VICReg/SimCLR + ours, CrossAttnRecon, SIE(θ)): fp32 AdamW lr 5e-4 at
+# batch 8, weight decay 0.05 (none on biases/norms/pos_embed/cls_token), grad
+# clip 3.0, 1 warm-up epoch + cosine over 4 epochs. Otherwise
+# imagenet_bs1024_adamw-coslr-100e_vicreg.py (the configs set logging every
+# iteration: default_hooks is the runtime's).
 _base_ = ['./imagenet_bs1024_adamw-coslr-100e_vicreg.py']
 
 max_epochs = 4

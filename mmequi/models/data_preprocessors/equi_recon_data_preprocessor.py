@@ -59,8 +59,12 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
         transform: config of the parametrised transformation, e.g.
             ``dict(type='rotation', max_angle=45.0)``, or a built
             :class:`ParamTransform`.
-        num_intermediate: ``K >= 1``, the number of intermediate targets.
-            Defaults to 2.
+        num_intermediate: ``K >= 0``, the number of intermediate targets.
+            Defaults to 2. ``K = 0`` builds none (``targets`` is
+            ``(0, B, 3, H, W)``): for models that only need ``v2`` and
+            ``theta`` (``SIE(condition='theta')``) and for the plain
+            baselines (``d_equi = 0`` with ``transform=dict(type=
+            'identity')``).
         view_index: index of the view ``u`` that gets ``g_theta``, 0 or 1
             (one of the two global views). Defaults to 1 (the second).
             The models (``iBOTEquiRecon``, ``VICRegEquiRecon``) read
@@ -99,8 +103,8 @@ class EquiReconDataPreprocessor(SelfSupDataPreprocessor):
             rgb_to_bgr=rgb_to_bgr,
             non_blocking=non_blocking)
         if isinstance(num_intermediate, bool) or not isinstance(
-                num_intermediate, (int, np.integer)) or num_intermediate < 1:
-            raise ValueError('num_intermediate must be an int >= 1, got '
+                num_intermediate, (int, np.integer)) or num_intermediate < 0:
+            raise ValueError('num_intermediate must be an int >= 0, got '
                              f'{num_intermediate!r}')
         if isinstance(view_index, bool) or not isinstance(
                 view_index, (int, np.integer)):

@@ -63,7 +63,8 @@ class EquiReconHead(BaseModule):
     Args:
         d_equi: width d of the equivariant features (>= 0; 0: no decoders).
         num_intermediate: K, the number of decoders / targets; filled in by
-            the algorithm from its data preprocessor.
+            the algorithm from its data preprocessor. 0 (no targets) only
+            with ``d_equi = 0`` (the plain baselines).
         view_index: which global view carries g_θ (0 or 1); filled in by
             the algorithm from its data preprocessor.
         decoder: config of one decoder (e.g. ``ReconDecoder``,
@@ -84,9 +85,13 @@ class EquiReconHead(BaseModule):
                 d_equi < 0:
             raise ValueError(f'd_equi must be an int >= 0, got {d_equi!r}')
         if isinstance(num_intermediate, bool) or not isinstance(
-                num_intermediate, int) or num_intermediate < 1:
-            raise ValueError('num_intermediate must be an int >= 1, got '
+                num_intermediate, int) or num_intermediate < 0:
+            raise ValueError('num_intermediate must be an int >= 0, got '
                              f'{num_intermediate!r}')
+        if num_intermediate == 0 and d_equi:
+            raise ValueError(
+                f'num_intermediate=0 (no targets) needs d_equi=0 (no '
+                f'decoders), got d_equi={d_equi}')
         if view_index not in (0, 1):
             raise ValueError(f'view_index={view_index!r} must be 0 or 1 '
                              '(one of the two global views)')

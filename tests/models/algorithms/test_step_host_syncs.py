@@ -20,7 +20,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from mmequi.engine.optimizers import SSLOptimWrapperConstructor
 from tests.models.algorithms import (test_ibot, test_ibot_equi_recon,
-                                     test_vicreg_equi_recon)
+                                     test_sie, test_vicreg_equi_recon)
 
 SYNC_OPS = {'aten._local_scalar_dense', 'aten.nonzero',
             'aten.masked_select', 'aten.nonzero_static'}
@@ -127,6 +127,14 @@ def test_cross_attention_decoder_and_rescue_step_has_no_host_sync():
 def test_vicreg_equi_recon_step_has_no_host_sync():
     calls = _syncs_in_step(test_vicreg_equi_recon.build(),
                            test_vicreg_equi_recon.raw_batch(), freeze=None)
+    assert calls == []
+
+
+def test_sie_theta_step_has_no_host_sync():
+    """SIE(condition='theta') reads θ from the data samples on the
+    device (one stack, no host round trip)."""
+    calls = _syncs_in_step(test_sie.build_theta(), test_sie.theta_batch(),
+                           freeze=None)
     assert calls == []
 
 

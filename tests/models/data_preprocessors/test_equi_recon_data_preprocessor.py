@@ -63,6 +63,7 @@ def _build(transform_cfg, **kwargs):
     dict(type='blur', sigma=(0.1, 2.0)),
     dict(type='translation', max_shift=10.0),
     dict(type='se2', max_angle=45.0, max_shift=10.0),
+    dict(type='compose'),  # rotation, colour, blur, translation at once
 ])
 def test_recorded_theta_is_the_applied_theta(cfg):
     batch = _pipeline_batch(cfg)
@@ -90,6 +91,26 @@ def test_recorded_theta_is_the_applied_theta(cfg):
                               atol=1e-4, rtol=0)
     # the view did change (theta != 0 almost surely)
     assert (views[1] - _normalize(u01)).abs().max() > 1e-2
+
+
+@pytest.mark.parametrize('cfg', [dict(type='compose'),
+                                 dict(type='identity')])
+def test_no_targets_with_k0(cfg):
+    """K = 0: v2 = g_theta(u) from the recorded theta, no targets; the
+    identity family leaves every view as the pipeline made it."""
+    batch = _pipeline_batch(cfg)
+    raw = [v.clone() for v in batch['inputs']]
+    out = _build(cfg, num_intermediate=0)(batch, training=True)
+    views, targets = out['inputs']['views'], out['inputs']['targets']
+    assert targets.shape == (0, 3, 3, 32, 32)
+    theta = torch.stack([ds.equi_theta for ds in out['data_samples']])
+    t = build_param_transform(cfg)
+    assert theta.shape == (3, t.dim)
+    u01 = raw[1].float() / 255
+    assert torch.allclose(views[1], _normalize(t.apply(u01, theta)),
+                          atol=1e-4, rtol=0)
+    moved = (views[1] - _normalize(u01)).abs().max()
+    assert moved > 1e-2 if t.dim else moved < 1e-4
 
 
 def test_rotation_agrees_with_torchvision_on_recorded_angle():
@@ -213,7 +234,8 @@ def test_errors():
             dict(inputs=views[:1], data_samples=[DataSample(), DataSample()]))
     with pytest.raises(TypeError, match='theta_source'):  # removed argument
         EquiReconDataPreprocessor(theta_source='device')
-    with pytest.raises(ValueError, match='num_intermediate'):
-        EquiReconDataPreprocessor(num_intermediate=0)
+    with pytest.raises(ValueError,
+                       match='num_intermediate must be an int >= 0'):
+        EquiReconDataPreprocessor(num_intermediate=-1)
     with pytest.raises(KeyError, match='rotation'):
         EquiReconDataPreprocessor(transform=dict(type='warp'))

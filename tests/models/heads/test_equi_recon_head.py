@@ -101,9 +101,15 @@ def test_d_equi_zero_has_no_decoders_and_no_state():
 def test_argument_errors():
     with pytest.raises(ValueError, match='view_index=2'):
         head(view_index=2)
-    with pytest.raises(ValueError, match='num_intermediate'):
+    with pytest.raises(ValueError, match='num_intermediate=0.*d_equi=0'):
         MODELS.build(dict(type='EquiReconHead', d_equi=D, num_intermediate=0,
                           view_index=1))
+    with pytest.raises(ValueError, match='num_intermediate'):
+        MODELS.build(dict(type='EquiReconHead', d_equi=0,
+                          num_intermediate=-1, view_index=1))
+    plain = MODELS.build(dict(type='EquiReconHead', d_equi=0,
+                              num_intermediate=0, view_index=1))
+    assert plain.loss(None, HW, torch.zeros(0, 2, 3, 8, 8)) == {}
     with pytest.raises(ValueError, match='d_equi'):
         MODELS.build(dict(type='EquiReconHead', d_equi=-1,
                           num_intermediate=K, view_index=1))
