@@ -1,9 +1,12 @@
+from .dinov2 import DINOv2
+from .dinov2_equi_recon import DINOv2EquiRecon
 from .ibot import iBOT
 from .ibot_equi_recon import iBOTEquiRecon
 from .simclr_equi_recon import SimCLREquiRecon
 from .vicreg_equi_recon import VICRegEquiRecon
 
-__all__ = ['iBOT', 'iBOTEquiRecon', 'SimCLREquiRecon', 'VICRegEquiRecon']
+__all__ = ['DINOv2', 'DINOv2EquiRecon', 'iBOT', 'iBOTEquiRecon', 'SimCLREquiRecon',
+           'VICRegEquiRecon']
 
 from .sie import SIE  # noqa: E402
 
