@@ -7,8 +7,8 @@ from mmpretrain.registry import MODELS
 
 from tests.conftest import loss_terms, total_loss
 from tests.models.algorithms.test_dinov2 import model_cfg
-from tests.models.algorithms.test_ibot_equi_recon import (B, D_EQUI, K_OUT,
-                                                          L, PRE, raw_batch)
+from tests.models.algorithms.test_ibot_equi_recon import (
+    B, D_EQUI, K_OUT, L, PRE, assert_exact_gradients, raw_batch)
 
 
 def build(d_equi=D_EQUI, separate_head=False, **kw):
@@ -46,15 +46,7 @@ def test_d_equi_zero_gives_exactly_dinov2_gradients(separate_head):
         'loss_cls', 'loss_patch', 'loss_koleo'}
     for key in lp:
         torch.testing.assert_close(le[key], lp[key], rtol=0, atol=0)
-    total_loss(le).backward()
-    total_loss(lp).backward()
-    pe = dict(equi.named_parameters())
-    for name, p in plain.named_parameters():
-        if p.grad is None:
-            assert pe[name].grad is None, name
-        else:
-            torch.testing.assert_close(pe[name].grad, p.grad, rtol=0,
-                                       atol=0, msg=name)
+    assert_exact_gradients(le, lp, equi, plain)
 
 
 @pytest.mark.parametrize('separate_head', [False, True])
