@@ -88,5 +88,10 @@ class SeparateHeadsNeck(BaseModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Tokens (B, 1 + N, C) -> logits (B, 1 + N, K) (needs K == K2)."""
+        if self.out_channels != self.patch_out_channels:
+            raise ValueError(
+                f'SeparateHeadsNeck.forward stacks [CLS] ({self.out_channels}'
+                f') and patch ({self.patch_out_channels}) logits: the widths '
+                'differ; call forward_cls / forward_patch')
         return torch.cat([self.forward_cls(x[:, :1]),
                           self.forward_patch(x[:, 1:])], dim=1)
