@@ -72,6 +72,19 @@ def test_step_equals_the_reference_computation(separate_head, centering):
     assert_same_step(model, ref, got, expected, torch.float32)
 
 
+def test_bf16_autocast_step_equals_the_reference_computation():
+    """The recipes' bf16 autocast: the losses run in fp32 (Sinkhorn-Knopp,
+    KoLeo), the step matches the reference within bf16 rounding."""
+    model = tiny_dinov2(separate_head=True)
+    ref = copy.deepcopy(model)
+    data = model.data_preprocessor(batch(), True)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        got = model(**data, mode='loss')
+        expected = reference_dinov2_loss(ref, **data)
+    assert all(v.dtype == torch.float32 for v in loss_terms(got).values())
+    assert_same_step(model, ref, got, expected, torch.bfloat16)
+
+
 def test_separate_heads_get_only_their_loss():
     model = tiny_dinov2(separate_head=True)
     neck = model.neck
