@@ -53,8 +53,12 @@ def test_naming_and_coverage():
             assert have >= {'all-rot', 'all-color', 'all-blur', 'all-trans',
                             'all-se2', 'rot-rot'}, (base, size, have)
     # SimCLR + ours: Table 4's ViT-L/16 row, its ViT-S and a tiny one
-    for size in ('large', 'small', 'tiny'):
-        assert any(n.startswith(f'simclr-equi_vit-{size}') for n in names)
+    # SimCLR + ours and DINOv2 + ours (Tables 4-8 ViT-L/16 rows), each
+    # with a ViT-S and a tiny one
+    for base in ('simclr', 'dinov2'):
+        for size in ('large', 'small', 'tiny'):
+            assert any(n.startswith(f'{base}-equi_vit-{size}')
+                       for n in names), (base, size)
     assert any('cross-attn' in n for n in names)
     assert any('topk' in n for n in names)
     expected = {'rot': 'rotation', 'color': 'color', 'blur': 'blur',
@@ -144,6 +148,9 @@ def test_large_config_builds_with_vit_l_shapes(path):
         assert model.neck.mlp[0].in_features == 1024
         assert model.k_cls_inv == 8192 - 2048
         assert model.ibot_loss.out_dim == 8192 - 2048
+    elif 'dinov2' in osp.basename(path):  # d_equi 512 of 2048 ([P])
+        assert model.neck.mlp[0].in_features == 1024
+        assert model.k_cls_inv == model.ibot_loss.out_dim == 2048 - 512
     else:
         assert model.neck.layers[0].in_features == 1024
         assert model.k_inv == 512 - 256
@@ -152,7 +159,9 @@ def test_large_config_builds_with_vit_l_shapes(path):
         assert model.infonce_loss.gather
     if first is not None:
         assert first.in_features == 2 * model.head.d_equi
-    assert cfg.train_dataloader.batch_size * 32 == 1024
+    gpus = 64 if 'dinov2' in osp.basename(path) else 32
+    total = 2048 if 'dinov2' in osp.basename(path) else 1024
+    assert cfg.train_dataloader.batch_size * gpus == total
 
 
 def test_vicreg_paper_recipe():

@@ -1,5 +1,6 @@
 """The method's variants through tools/train.py on generated images."""
 import glob
+import math
 import os.path as osp
 import re
 
@@ -14,6 +15,8 @@ VICREG = osp.join(REPO, 'configs', 'equi_recon',
                   'vicreg-equi_vit-tiny-p16_1xb8-4e_toy-shapes-64px_all-rot.py')
 SIMCLR = osp.join(REPO, 'configs', 'equi_recon',
                   'simclr-equi_vit-tiny-p16_1xb8-4e_toy-shapes-64px_all-rot.py')
+DINOV2 = osp.join(REPO, 'configs', 'equi_recon',
+                  'dinov2-equi_vit-tiny-p16_1xb8-4e_toy-shapes-64px_all-rot.py')
 
 
 def _losses(out, key):
@@ -34,8 +37,10 @@ TARGET = 'model.data_preprocessor.transform.type='
             'model.head.topk.type=EasySampleRescue']),
     (VICREG, [TARGET + 'color', 'model.head.topk.type=EasySampleRescue']),
     (SIMCLR, []),
+    (DINOV2, []),
 ], ids=['ibot-rot', 'ibot-color', 'ibot-blur', 'ibot-trans',
-        'ibot-se2-crossattn-topk', 'vicreg-color-topk', 'simclr-rot'])
+        'ibot-se2-crossattn-topk', 'vicreg-color-topk', 'simclr-rot',
+        'dinov2-rot'])
 def test_variant_trains(toy_shapes_64, tmp_path, config, extra):
     wd = str(tmp_path / 'wd')
     out = run_tool(train_cmd(config, wd, options=[
@@ -50,6 +55,10 @@ def test_variant_trains(toy_shapes_64, tmp_path, config, extra):
         nce = _losses(out, 'loss_infonce')
         # 2 iterations; about log(2B - 1) = log 15 for a fresh model
         assert len(nce) == 2 and all(0 < v < 10 for v in nce)
+    if config == DINOV2:
+        for key in ('loss_cls', 'loss_patch', 'loss_koleo'):
+            values = _losses(out, key)
+            assert len(values) == 2 and all(map(math.isfinite, values)), key
     if 'topk' in ' '.join(extra):
         assert len(_losses(out, 'loss_topk')) == 2
     pngs = glob.glob(osp.join(wd, '*', 'vis_data', 'vis_image',

@@ -7,13 +7,13 @@ that sees the unmasked global crops; loss: :class:`iBOTLoss`.
 Per training step (one batch of B images with G global + L local crops)::
 
     teacher (no_grad):  T = backbone_t(globals)            (G*B, 1+N, C)
-                        H = neck_t.embed(T)                 (G*B, 1+N, b)
+                        H = neck_t.embed_all(T)             (G*B, 1+N, b)
                         t_cls = neck_t.last(H[:, 0])        (G*B, K)
                         t_patch = neck_t.last(H[:, 1:][masks])   (M, K2)*
                         t_mean = neck_t.last(mean_n H[:, 1:])    (G*B, K2)
     student:            S = backbone(globals, masks)        (G*B, 1+N, C)
                         S_l = backbone(locals, cls_only)    (L*B, 1, C)  one call
-                        h = neck.embed([S[:, 0]; S_l[:, 0]; S[:, 1:][masks]*])
+                        h = neck.embed_tokens([S[:, 0]; S_l[:, 0]], S[:, 1:][masks]*)
                         s_cls, s_patch = neck.last(h)       (V*B, K), (M, K2)
 
 * The masked tokens are gathered with ``index_select`` and the flat indices
@@ -206,12 +206,12 @@ class iBOT(BaseSelfSupervisor):
         averaged over all its N tokens (G*B, K2), computed as the projection
         of the mean bottleneck (the last layer is linear)."""
         neck = self.teacher.neck
-        h = neck.embed(self.teacher.backbone(globals_))  # (G*B, 1+N, b)
-        h_patch = h[:, 1:]  # (G*B, N, b)
+        # (G*B, b), (G*B, N, b)
+        h_cls, h_patch = neck.embed_all(self.teacher.backbone(globals_))
         rows = torch.cat([h_patch.flatten(0, 1).index_select(0, index),
                           h_patch.mean(1)])  # (M + G*B, b)
-        t_cls, t_patch = neck.project(h[:, 0], rows, cls_rows, patch_rows)
-        num_masked = rows.shape[0] - h.shape[0]
+        t_cls, t_patch = neck.project(h_cls, rows, cls_rows, patch_rows)
+        num_masked = rows.shape[0] - h_cls.shape[0]
         return t_cls, t_patch[:num_masked], t_patch[num_masked:]
 
     def _student_cls_tokens(self, s_tokens: torch.Tensor,
@@ -234,14 +234,16 @@ class iBOT(BaseSelfSupervisor):
         tokens of the global views at the flat ``index`` (M, K2), from one
         neck MLP pass over both."""
         cls_tokens = self._student_cls_tokens(s_tokens, locals_)  # (V*B, C)
-        x = torch.cat([cls_tokens, s_tokens[:, 1:].flatten(0, 1).index_select(
-            0, index)])  # (V*B + M, C)
-        h_cls, h_patch = self.neck.embed(x).split(
-            [cls_tokens.shape[0], x.shape[0] - cls_tokens.shape[0]])
+        h_cls, h_patch = self.neck.embed_tokens(
+            cls_tokens, s_tokens[:, 1:].flatten(0, 1).index_select(
+                0, index))  # (V*B, b), (M, b)
         return self.neck.project(h_cls, h_patch, cls_rows, patch_rows)
 
     def _distill(self, s_cls, s_patch, t_cls, t_patch, masks, mask_index,
-                 t_patch_mean):
+                 t_patch_mean, s_tokens):
+        """The distillation losses (``s_tokens``: the student's global-view
+        tokens (G*B, 1+N, C), unused by iBOT, read by :class:`DINOv2`'s
+        KoLeo term)."""
         return self.ibot_loss(s_cls, s_patch, t_cls, t_patch, masks,
                               teacher_temp=self.teacher_temp,
                               teacher_patch_temp=self.teacher_patch_temp,
@@ -259,4 +261,4 @@ class iBOT(BaseSelfSupervisor):
         s_cls, s_patch = self._student_outputs(
             s_tokens, locals_, index)  # (V*B, K), (M, K2)
         return self._distill(s_cls, s_patch, t_cls, t_patch, masks, index,
-                             t_mean)
+                             t_mean, s_tokens)

@@ -75,6 +75,8 @@ class iBOTEquiRecon(iBOT):
         data_preprocessor: an ``EquiReconDataPreprocessor`` config (or a
             ``BatchMultiCropDataPreprocessor`` around one); it sets K and
             ``view_index``.
+        **kwargs: further arguments of the base algorithm that follows
+            in the MRO (e.g. :class:`DINOv2`'s ``separate_head``).
 
     Checkpoints from before the head (``decoders.*``, ...) load: their keys
     are renamed to ``head.*`` (:func:`rename_legacy_head_keys`).
@@ -82,13 +84,13 @@ class iBOTEquiRecon(iBOT):
 
     def __init__(self, backbone: dict, neck: dict, loss: dict, head: dict,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None, **kwargs) -> None:
         # read by _ibot_loss_config, which iBOT.__init__ calls once the neck
         # is built (a plain attribute: nn.Module allows it before __init__)
         self._d_equi_of_config = config_d_equi(head, type(self).__name__)
         super().__init__(backbone=backbone, neck=neck, loss=loss,
                          data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
+                         init_cfg=init_cfg, **kwargs)
         if self.num_global != 2:
             raise ValueError('the method needs 2 global views, the iBOT '
                              f'loss has num_global={self.num_global}')
@@ -117,9 +119,8 @@ class iBOTEquiRecon(iBOT):
         tokens (the decoders need every patch token's bottleneck)."""
         cls_tokens = self._student_cls_tokens(s_tokens, locals_)  # (V*B, C)
         patches = s_tokens[:, 1:]  # (G*B, N, C)
-        x = torch.cat([cls_tokens, patches.flatten(0, 1)])  # (V*B+G*B*N, C)
-        h_cls, h_patch = self.neck.embed(x).split(
-            [cls_tokens.shape[0], patches.shape[0] * patches.shape[1]])
+        h_cls, h_patch = self.neck.embed_tokens(
+            cls_tokens, patches.flatten(0, 1))  # (V*B, b), (G*B*N, b)
         h_patch = h_patch.unflatten(0, patches.shape[:2])  # (G*B, N, b)
         s_cls, s_patch = self.neck.project(
             h_cls, h_patch.flatten(0, 1).index_select(0, index), inv_c, inv_p)
@@ -149,7 +150,7 @@ class iBOTEquiRecon(iBOT):
             s_cls, s_patch = self._student_outputs(
                 s_tokens, locals_, index, inv_c, inv_p)  # (V*B, kc), (M, kp)
         losses = self._distill(s_cls, s_patch, t_cls, t_patch, masks, index,
-                               t_mean)
+                               t_mean, s_tokens)
         if d_equi:
             losses.update(self.head.loss(
                 z_equi.unflatten(0, (G, B)),  # (2, B, N, d)

@@ -158,13 +158,22 @@ class iBOTViT(VisionTransformer):
             ``F.scaled_dot_product_attention`` elsewhere (CUDA: fused
             flash/efficient kernels); ``'sdpa'`` / ``'matmul'`` force one.
             Same maths, equal within rounding; no checkpoint key changes.
+        num_register_tokens (int): R learnable register tokens (Darcet et
+            al., "Vision Transformers Need Registers", ICLR 2024; DINOv2's
+            ``num_register_tokens``), default 0. They are inserted after
+            [CLS] once the position embedding has been added (they get
+            none), take part in attention in every layer, and are dropped
+            from the output: ``forward`` still returns (B, 1 + N, C), so
+            masking, ``cls_only`` and every patch-token consumer see the N
+            patch tokens only. With 0 there is no ``register_tokens``
+            parameter (state dict and outputs unchanged).
         **kwargs: passed to ``VisionTransformer`` (``out_type`` is forced to
             ``'raw'`` and ``out_indices`` to the last layer).
     """
 
     def __init__(self, arch='deit-small', init_official: bool = True,
                  with_cp: bool = False, attn_impl: str = 'auto',
-                 **kwargs) -> None:
+                 num_register_tokens: int = 0, **kwargs) -> None:
         for key in ('out_type', 'out_indices'):
             if key in kwargs:
                 raise ValueError(
@@ -176,6 +185,13 @@ class iBOTViT(VisionTransformer):
         self.init_official = init_official
         self.with_cp = bool(with_cp)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))
+        if num_register_tokens < 0:
+            raise ValueError(f'num_register_tokens={num_register_tokens}: '
+                             'must be >= 0')
+        self.num_register_tokens = int(num_register_tokens)
+        self.register_tokens = nn.Parameter(torch.zeros(
+            1, self.num_register_tokens, self.embed_dims)) \
+            if self.num_register_tokens else None
         self.attn_impl = attn_impl
         set_attention(self.layers, attn_impl)
 
@@ -187,6 +203,8 @@ class iBOTViT(VisionTransformer):
         if self.init_official:
             trunc_normal_(self.pos_embed, std=0.02)
             trunc_normal_(self.cls_token, std=0.02)
+            if self.register_tokens is not None:
+                trunc_normal_(self.register_tokens, std=0.02)
             for m in self.modules():
                 if isinstance(m, nn.Linear):
                     trunc_normal_(m.weight, std=0.02)
@@ -218,7 +236,7 @@ class iBOTViT(VisionTransformer):
                 callers that use only [CLS] (iBOT's local crops).
         Returns:
             tokens (B, 1 + N, C) after the final norm, or (B, 1, C) with
-            ``cls_only``.
+            ``cls_only`` (register tokens, if any, are not returned).
         """
         B = x.shape[0]
         x, patch_resolution = self.patch_embed(x)  # (B, N, C)
@@ -235,6 +253,10 @@ class iBOTViT(VisionTransformer):
             self.pos_embed, self.patch_resolution, patch_resolution,
             mode=self.interpolate_mode,
             num_extra_tokens=self.num_extra_tokens)  # (B, 1 + N, C)
+        R = self.num_register_tokens
+        if R:  # [CLS], R registers (no position embedding), N patches
+            x = torch.cat((x[:, :1], self.register_tokens.expand(B, -1, -1)
+                           .to(x.dtype), x[:, 1:]), dim=1)
         x = self.drop_after_pos(x)
         x = self.pre_norm(x)
         use_cp = self.with_cp and self.training and torch.is_grad_enabled()
@@ -248,6 +270,8 @@ class iBOTViT(VisionTransformer):
                 fn(*args)
         if cls_only and last < 0:
             x = x[:, :1]  # no layers: the embedded [CLS] token
+        elif R and not cls_only:
+            x = torch.cat((x[:, :1], x[:, 1 + R:]), dim=1)  # drop registers
         if self.final_norm:
             x = self.ln1(x)
         return x

@@ -35,7 +35,7 @@ gradient, not summed into the loss because their names lack ``loss``):
 (prototypes in use: 1 = every row on one prototype), the patch figures over
 the masked tokens.
 """
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.distributed as dist
@@ -188,12 +188,11 @@ class iBOTLoss(nn.Module):
         GB, N = masks.shape
         image = mask_index // N  # (M,) image index in 0..GB-1
         B = GB // G
-        dtype = student_cls.dtype
-        center, center2 = self.center.to(dtype), self.center2.to(dtype)
+        t_cls, t_patch = self.teacher_probs(teacher_cls, teacher_patch,
+                                            teacher_temp, teacher_patch_temp)
+        t_cls = t_cls.view(G, B, -1)  # (G, B, K)
 
         # [CLS]: every (teacher global q, student view v != q) pair
-        t_cls = F.softmax((teacher_cls - center) / teacher_temp,
-                          dim=-1).view(G, B, -1)  # (G, B, K)
         s_cls = F.log_softmax(student_cls / self.student_temp,
                               dim=-1).view(V, B, -1)  # (V, B, K)
         # Σ_b of the cross-entropy for all (q, v) at once: (G, V)
@@ -208,9 +207,6 @@ class iBOTLoss(nn.Module):
             self.lambda_cls
 
         # patches: masked tokens of the same global view only
-        t_patch = F.softmax(
-            (teacher_patch - center2[0]) / teacher_patch_temp,
-            dim=-1)  # (M, K2), teacher_patch: the masked rows
         s_patch = F.log_softmax(student_patch / self.student_temp,
                                 dim=-1)  # (M, K2)
         token_ce = -(t_patch * s_patch).sum(-1)  # (M,)
@@ -221,6 +217,22 @@ class iBOTLoss(nn.Module):
         loss_patch = (per_image / count).mean() * self.lambda_patch
         # teacher probabilities (G, B, K) and (M, K2) for the monitor
         return loss_cls, loss_patch, t_cls, t_patch
+
+    def teacher_probs(self, teacher_cls: torch.Tensor,
+                      teacher_patch: torch.Tensor, teacher_temp: float,
+                      teacher_patch_temp: float
+                      ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Teacher targets: softmax((t − c) / τ) of the [CLS] logits
+        (G*B, K) and of the masked patch logits (M, K2) with the centres
+        from before the call."""
+        dtype = teacher_cls.dtype
+        center, center2 = self.center.to(dtype), self.center2.to(dtype)
+        t_cls = F.softmax((teacher_cls - center) / teacher_temp,
+                          dim=-1)  # (G*B, K)
+        t_patch = F.softmax(
+            (teacher_patch - center2[0]) / teacher_patch_temp,
+            dim=-1)  # (M, K2), teacher_patch: the masked rows
+        return t_cls, t_patch
 
     @torch.no_grad()
     def update_center(self, teacher_cls: torch.Tensor,

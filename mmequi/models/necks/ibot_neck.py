@@ -111,6 +111,21 @@ class iBOTNeck(BaseModule):
         """Tokens (..., C) -> L2-normalised bottleneck (..., bottleneck)."""
         return F.normalize(self.mlp(x), dim=-1, p=2)
 
+    def embed_all(self, tokens: torch.Tensor
+                  ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """All tokens (B, 1 + N, C) -> bottlenecks of [CLS] (B, b) and of
+        the patches (B, N, b) (one MLP pass)."""
+        h = self.embed(tokens)  # (B, 1 + N, b)
+        return h[:, 0], h[:, 1:]
+
+    def embed_tokens(self, cls_tokens: torch.Tensor,
+                     patch_tokens: torch.Tensor
+                     ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """[CLS] rows (n1, C) and patch rows (n2, C) -> their bottlenecks
+        (n1, b), (n2, b), from one MLP pass over the stacked rows."""
+        h = self.embed(torch.cat([cls_tokens, patch_tokens]))
+        return h.split([cls_tokens.shape[0], patch_tokens.shape[0]])
+
     def project_patch(self, h: torch.Tensor,
                       rows: Optional[slice] = None) -> torch.Tensor:
         """Bottleneck (..., bottleneck) -> patch logits (..., K2), or only

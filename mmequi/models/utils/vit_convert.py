@@ -156,6 +156,15 @@ def extract_backbone(checkpoint: dict, source: str = 'teacher',
         raise TypeError(f'{name}: expected a dict checkpoint, got '
                         f'{type(checkpoint).__name__}')
     sd, layout = locate_weights(checkpoint, source, file=name)
+    registers = [k for k in sd if k.split('.')[-1] == 'register_tokens']
+    if registers:
+        raise ValueError(
+            f'{name}: the {source} backbone has register tokens '
+            f'({registers[0]}, {tuple(sd[registers[0]].shape)}); the plain '
+            'mmpretrain ViT has none and dropping them would change every '
+            'feature. Build the transfer backbone as '
+            "dict(type='iBOTViT', num_register_tokens=R, ...) and load the "
+            'weights into it instead of exporting')
     dropped = sorted(k for k in sd if k.startswith(_DROPPABLE))
     sd = {k: v for k, v in sd.items() if k not in dropped}
     fmt = detect_vit_format(sd)

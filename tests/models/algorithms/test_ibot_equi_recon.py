@@ -137,14 +137,20 @@ def test_d_equi_zero_gives_exactly_ibot_gradients():
     lp = plain(inputs=data['inputs']['views'],
                data_samples=data['data_samples'], mode='loss')
     assert set(loss_terms(le)) == set(loss_terms(lp)) == {'loss_cls', 'loss_patch'}
-    total_loss(le).backward()
-    total_loss(lp).backward()
-    pe = dict(equi.named_parameters())
-    for name, p in plain.named_parameters():
+    assert_exact_gradients(le, lp, equi, plain)
+
+
+def assert_exact_gradients(losses, base_losses, model, base):
+    """Backpropagate both summed losses; every parameter of ``base`` has
+    bit-identical gradients (or none) in ``model`` (d_equi = 0 == base)."""
+    total_loss(losses).backward()
+    total_loss(base_losses).backward()
+    grads = dict(model.named_parameters())
+    for name, p in base.named_parameters():
         if p.grad is None:
-            assert pe[name].grad is None, name
+            assert grads[name].grad is None, name
         else:
-            torch.testing.assert_close(pe[name].grad, p.grad, rtol=0,
+            torch.testing.assert_close(grads[name].grad, p.grad, rtol=0,
                                        atol=0, msg=name)
 
 

@@ -19,7 +19,8 @@ from mmpretrain.registry import MODELS
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from mmequi.engine.optimizers import SSLOptimWrapperConstructor
-from tests.models.algorithms import (test_ibot, test_ibot_equi_recon,
+from tests.models.algorithms import (test_dinov2, test_dinov2_equi_recon,
+                                     test_ibot, test_ibot_equi_recon,
                                      test_sie, test_vicreg_equi_recon)
 
 SYNC_OPS = {'aten._local_scalar_dense', 'aten.nonzero',
@@ -121,6 +122,24 @@ def test_cross_attention_decoder_and_rescue_step_has_no_host_sync():
                      embed_dims=16, num_heads=2, channels=(8, 8, 8, 8)),
         topk=dict(type='EasySampleRescue', ratio=0.5, loss_weight=0.5))
     calls = _syncs_in_step(model, test_ibot_equi_recon.raw_batch())
+    assert calls == []
+
+
+@pytest.mark.parametrize('separate_head', [False, True])
+@pytest.mark.parametrize('centering', ['sinkhorn_knopp', 'centering'])
+def test_dinov2_step_has_no_host_sync(separate_head, centering):
+    """Sinkhorn-Knopp, KoLeo's nearest neighbours and separate heads
+    stay on the device."""
+    model = test_dinov2.tiny_dinov2(separate_head=separate_head,
+                                    centering=centering, registers=2)
+    calls = _syncs_in_step(model, test_ibot.batch(), freeze='last_layer')
+    assert calls == []
+
+
+def test_dinov2_equi_recon_step_has_no_host_sync():
+    model = test_dinov2_equi_recon.build(separate_head=True)
+    calls = _syncs_in_step(model, test_ibot_equi_recon.raw_batch(),
+                           freeze='last_layer')
     assert calls == []
 
 

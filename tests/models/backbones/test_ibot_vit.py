@@ -234,3 +234,86 @@ def test_attention_impl_errors():
         scaled_dot_product_attention_pyimpl
     with pytest.raises(ValueError, match='layer 1: .*qk_scale'):
         set_attention(layers, 'auto')
+
+
+# ------------------------------------------------------- register tokens
+def _manual_forward(m, x, mask=None):
+    """Independent forward of an iBOTViT with registers: embed, add the
+    position embedding to [CLS] + patches, insert the registers after
+    [CLS], run the layers and the final norm, drop the registers."""
+    tokens, _ = m.patch_embed(x)
+    if mask is not None:
+        w = mask.flatten(1).unsqueeze(-1).float()
+        tokens = tokens * (1 - w) + m.mask_token * w
+    tokens = torch.cat([m.cls_token.expand(len(x), -1, -1), tokens], 1)
+    tokens = tokens + m.pos_embed
+    R = m.num_register_tokens
+    tokens = torch.cat([tokens[:, :1],
+                        m.register_tokens.expand(len(x), -1, -1),
+                        tokens[:, 1:]], 1)
+    for layer in m.layers:
+        tokens = layer(tokens)
+    tokens = m.ln1(tokens)
+    return torch.cat([tokens[:, :1], tokens[:, 1 + R:]], 1)
+
+
+def test_no_registers_by_default():
+    m = _vit()
+    assert m.num_register_tokens == 0 and m.register_tokens is None
+    assert not any('register' in k for k in m.state_dict())
+
+
+def test_registers_are_dropped_and_act_through_attention_only():
+    m = _vit(num_register_tokens=4)
+    assert m.register_tokens.shape == (1, 4, 48)
+    assert m.register_tokens.abs().sum() > 0  # trunc-normal init
+    x = torch.randn(2, 3, 32, 32)
+    mask = torch.zeros(2, 16, dtype=torch.bool)
+    mask[0, 3] = mask[1, 7] = True
+    with torch.no_grad():
+        m.mask_token.normal_()
+        out, out_masked = m(x), m(x, mask=mask)
+        assert out.shape == (2, 17, 48)  # N patch tokens, registers gone
+        torch.testing.assert_close(out, _manual_forward(m, x))
+        torch.testing.assert_close(out_masked, _manual_forward(m, x, mask))
+        # cls_only computes the same [CLS]
+        torch.testing.assert_close(m(x, cls_only=True), out[:, :1],
+                                   rtol=1e-5, atol=1e-5)
+        # other registers change every output token (through attention)
+        m.register_tokens.add_(torch.randn_like(m.register_tokens))
+        assert ((m(x) - out).abs().amax(-1) > 1e-4).all()
+        # with no layers (no attention) the registers cannot matter
+        plain = _vit(num_register_tokens=0)
+        reg = _vit(num_register_tokens=3)
+        for net in (plain, reg):
+            net.layers = torch.nn.ModuleList()
+        reg.load_state_dict(plain.state_dict(), strict=False)
+        torch.testing.assert_close(reg(x), plain(x))
+
+
+def test_registers_with_local_crop_resolution():
+    """A 16-px crop (interpolated position embedding) gives its 4 patch
+    tokens; the registers get no position embedding to resize."""
+    m = _vit(num_register_tokens=2)
+    with torch.no_grad():
+        y = m(torch.randn(3, 3, 16, 16))
+        assert y.shape == (3, 5, 48)
+        y1 = m(torch.randn(3, 3, 16, 16), cls_only=True)
+    assert y1.shape == (3, 1, 48)
+
+
+def test_register_checkpoint_is_not_exported_to_the_plain_vit():
+    from mmequi.models.utils.vit_convert import extract_backbone
+    m = _vit(num_register_tokens=2)
+    sd = {f'teacher.backbone.{k}': v for k, v in m.state_dict().items()}
+    with pytest.raises(ValueError, match='register tokens'):
+        extract_backbone(dict(state_dict=sd), 'teacher')
+    plain = {f'teacher.backbone.{k}': v
+             for k, v in _vit().state_dict().items()}
+    out, info = extract_backbone(dict(state_dict=plain), 'teacher')
+    assert 'mask_token' in info['dropped_keys'] and 'pos_embed' in out
+
+
+def test_negative_register_count_is_an_error():
+    with pytest.raises(ValueError, match='num_register_tokens'):
+        _vit(num_register_tokens=-1)

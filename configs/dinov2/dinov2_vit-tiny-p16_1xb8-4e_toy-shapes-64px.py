@@ -1,0 +1,22 @@
+# A tiny DINOv2 for tests and smoke runs: a 2-layer ViT on the generated
+# toy-shapes images (64 px globals, 2 local crops of 32 px), 256 prototypes,
+# fp32, the toy iBOT schedule with DINOv2's teacher momentum. Same code path
+# as the ImageNet configs.
+#   python tools/dataset_converters/make_toy_shapes.py --out data/toy_shapes_64 --size 64
+#   python tools/train.py configs/dinov2/dinov2_vit-tiny-p16_1xb8-4e_toy-shapes-64px.py
+_base_ = ['../_base_/models/dinov2_vit-small-p16.py',
+          '../_base_/datasets/toy-shapes-64px_bs8_ibot.py',
+          '../_base_/schedules/toy-shapes_adamw-coslr-4e_ibot.py']
+
+model = dict(
+    backbone=dict(
+        arch=dict(_delete_=True, embed_dims=64, num_layers=2, num_heads=2,
+                  feedforward_channels=128),
+        img_size=64, drop_path_rate=0.0),
+    neck=dict(in_channels=64, hidden_channels=128, bottleneck_channels=32,
+              out_channels=256),
+    loss=dict(out_dim=256, patch_out_dim=256, num_local=2))
+teacher_hook = dict(type='DistillationTeacherHook', momentum=0.992,
+                    end_momentum=1.0, teacher_temp=0.07,
+                    warmup_teacher_temp=0.04, warmup_epochs=2)
+custom_hooks = [dict(type='EpochSeedHook'), teacher_hook]
