@@ -1,11 +1,12 @@
 # A tiny DINOv2 for tests and smoke runs: a 2-layer ViT on the generated
 # toy-shapes images (64 px globals, 2 local crops of 32 px), 256 prototypes,
-# fp32, the toy iBOT schedule with DINOv2's teacher momentum. Same code path
+# fp32, the toy iBOT schedule with DINOv2's teacher momentum, lr multipliers
+# (layer decay 0.9, patch embedding x0.2) and batch masks. Same code path
 # as the ImageNet configs.
 #   python tools/dataset_converters/make_toy_shapes.py --out data/toy_shapes_64 --size 64
 #   python tools/train.py configs/dinov2/dinov2_vit-tiny-p16_1xb8-4e_toy-shapes-64px.py
 _base_ = ['../_base_/models/dinov2_vit-small-p16.py',
-          '../_base_/datasets/toy-shapes-64px_bs8_ibot.py',
+          '../_base_/datasets/toy-shapes-64px_bs8_dinov2.py',
           '../_base_/schedules/toy-shapes_adamw-coslr-4e_ibot.py']
 
 model = dict(
@@ -16,6 +17,9 @@ model = dict(
     neck=dict(in_channels=64, hidden_channels=128, bottleneck_channels=32,
               out_channels=256),
     loss=dict(out_dim=256, patch_out_dim=256, num_local=2))
+# DINOv2's lr multipliers (imagenet_bs2048_adamw-coslr-100e_dinov2.py)
+optim_wrapper = dict(paramwise_cfg=dict(layer_decay_rate=0.9,
+                                        patch_embed_lr_mult=0.2))
 teacher_hook = dict(type='DistillationTeacherHook', momentum=0.992,
                     end_momentum=1.0, teacher_temp=0.07,
                     warmup_teacher_temp=0.04, warmup_epochs=2)

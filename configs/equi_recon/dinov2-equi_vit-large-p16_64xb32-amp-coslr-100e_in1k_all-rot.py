@@ -4,6 +4,9 @@
 # configs/dinov2/dinov2_vit-large-p16_64xb32-amp-coslr-100e_in1k.py (same
 # head widths; DINOv2's own recipe uses 65536 prototypes, one key:
 # model.neck.out_channels).
+# From the _base_ files: DINOv2's lr multipliers (layer-wise decay 0.9,
+# patch embedding x0.2), batch-level block masks (dinov2_mask_collate) and
+# uniform drop path 0.3.
 _base_ = ['../_base_/models/dinov2-equi_vit-large-p16.py',
           '../_base_/datasets/imagenet_bs128_dinov2.py',
           '../_base_/schedules/imagenet_bs2048_adamw-coslr-100e_dinov2.py']

@@ -1,3 +1,5 @@
+from .batch_mask import (dinov2_batch_masks, dinov2_mask_collate,
+                         dinov2_mask_targets)
 from .cached_dataset import CachedDataset
 from .in_memory import InMemoryDataset
 from .homography import HomographyPairs, PackHomographyInputs
@@ -14,5 +16,6 @@ __all__ = [
     'SHAPES', 'make_toy_shapes', 'iBOTBlockMaskGenerator', 'iBOTMultiCrop',
     'ThreeDIEBench', 'euler_to_quaternion', 'relative_rotation_quaternion',
     'color_difference', 'CachedDataset', 'HomographyPairs',
-    'PackHomographyInputs', 'InMemoryDataset', 'RandomRotationViews'
+    'PackHomographyInputs', 'InMemoryDataset', 'RandomRotationViews',
+    'dinov2_mask_collate', 'dinov2_batch_masks', 'dinov2_mask_targets'
 ]

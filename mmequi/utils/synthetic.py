@@ -14,11 +14,10 @@ Used by ``tools/analysis_tools/benchmark_pretrain.py``,
 import copy
 import os
 import os.path as osp
-from typing import List, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple
 
 import numpy as np
 from mmengine.config import Config
-from mmengine.dataset import default_collate
 
 
 def full_precision(optim_wrapper: dict) -> dict:
@@ -96,7 +95,9 @@ def train_pipeline(cfg: Config) -> List[dict]:
 def synthetic_batch(cfg: Config, batch_size: int, seed: int = 0,
                     image_shape=(375, 500)) -> dict:
     """Collated ``dict(inputs=..., data_samples=...)`` for ``batch_size``
-    random RGB images of ``image_shape`` (H, W)."""
+    random RGB images of ``image_shape`` (H, W), collated by the config's
+    ``train_dataloader.collate_fn`` (default ``default_collate``; e.g.
+    DINOv2's batch masks are drawn there)."""
     from mmcv.transforms import Compose
     from mmpretrain.registry import TRANSFORMS
     # file loading (LoadImageFromFile, LoadViews) is replaced by the images
@@ -109,4 +110,20 @@ def synthetic_batch(cfg: Config, batch_size: int, seed: int = 0,
         img = rng.integers(0, 256, (*image_shape, 3), dtype=np.uint8)
         samples.append(pipeline(dict(img=img, img_shape=img.shape[:2],
                                      ori_shape=img.shape[:2])))
-    return default_collate(samples)
+    return train_collate(cfg)(samples)
+
+
+def train_collate(cfg: Config) -> Callable[[list], dict]:
+    """The collate function of ``cfg.train_dataloader`` as mmengine's
+    Runner builds it (registered name + keyword arguments)."""
+    import functools
+
+    from mmengine.registry import FUNCTIONS
+    collate_cfg = dict(cfg.train_dataloader.get(
+        'collate_fn', dict(type='default_collate')))
+    kind = collate_cfg.pop('type')
+    fn = FUNCTIONS.get(kind) if isinstance(kind, str) else kind
+    if fn is None:
+        raise KeyError(f'train_dataloader.collate_fn type {kind!r} is not '
+                       'registered in FUNCTIONS (is mmequi imported?)')
+    return functools.partial(fn, **collate_cfg)

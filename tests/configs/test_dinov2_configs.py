@@ -153,3 +153,39 @@ def test_schedule_hits_the_paper_and_dinov2_numbers():
     assert wds[0] == pytest.approx(0.04)
     assert wds[-1] == pytest.approx(0.4, abs=1e-4)
     assert opt.param_groups[1]['weight_decay'] == 0.0
+
+
+@pytest.mark.parametrize('path', [p for pair in PAIRS for p in pair],
+                         ids=lambda p: osp.basename(p)[:-3])
+def test_dinov2_recipe_fidelity(path):
+    """DINOv2's lr multipliers, batch masks and uniform drop path in every
+    DINOv2 config (tiny ones: the toy schedule plus the multipliers)."""
+    cfg = Config.fromfile(path)
+    pw = cfg.optim_wrapper.paramwise_cfg
+    assert (pw['layer_decay_rate'], pw['patch_embed_lr_mult']) == (0.9, 0.2)
+    steps = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    assert 'iBOTBlockMaskGenerator' not in steps
+    collate = cfg.train_dataloader.collate_fn
+    assert collate['type'] == 'dinov2_mask_collate'
+    assert (collate['mask_probability'], tuple(collate['mask_ratio']),
+            collate['patch_size']) == (0.5, (0.1, 0.5),
+                                       cfg.model.backbone.patch_size)
+    assert cfg.model.backbone.drop_path_uniform is True
+    if 'in1k' in path:
+        cos = next(s for s in cfg.param_scheduler
+                   if s['type'] == 'CosineAnnealingLR')
+        assert 'eta_min' not in cos
+        assert cos['eta_min_ratio'] * 4e-3 == pytest.approx(1e-6)
+
+
+def test_ibot_configs_keep_their_masks_and_groups():
+    cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets',
+                                   'imagenet_bs128_ibot.py'))
+    steps = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    assert 'iBOTBlockMaskGenerator' in steps
+    assert cfg.train_dataloader.collate_fn == dict(type='default_collate')
+    sched = Config.fromfile(osp.join(
+        REPO, 'configs', '_base_', 'schedules',
+        'imagenet_bs1024_adamw-coslr-800e_ibot.py'))
+    assert not {'layer_decay_rate', 'patch_embed_lr_mult'} & set(
+        sched.optim_wrapper.get('paramwise_cfg', {}))

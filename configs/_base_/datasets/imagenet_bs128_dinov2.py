@@ -3,11 +3,11 @@
 # (0.32, 1), and 8 local 96 px crops, scale (0.05, 0.32). The photometric
 # operations (flip, colour jitter, grey, blur, solarize) are DINOv2's =
 # iBOT's: iBOTMultiCrop's defaults, as in imagenet_bs128_ibot.py. Masks:
-# iBOT's block masks of the global crops with iBOTBlockMaskGenerator's
-# defaults, p = 0.5 unmasked, else ratio U(0.1, 0.5) -- DINOv2's
-# mask_sample_probability 0.5 and mask_ratio_min_max (0.1, 0.5), drawn per
-# image here (DINOv2 masks exactly half of each batch with ratios spread
-# over the range). Loader as imagenet_bs128_ibot.py.
+# DINOv2's, drawn per batch when it is collated (dinov2_mask_collate,
+# mmequi/datasets/batch_mask.py): exactly int(0.5 x 2B) of the 2B global
+# crops are block-masked (mask_sample_probability 0.5), their ratios spread
+# evenly over (0.1, 0.5) (mask_ratio_min_max), then shuffled over the crops;
+# blocks of 4 .. N/2 patches. Loader otherwise as imagenet_bs128_ibot.py.
 _base_ = ['./imagenet_bs128_ibot.py']
 
 train_pipeline = [
@@ -15,8 +15,13 @@ train_pipeline = [
     dict(type='iBOTMultiCrop', global_size=224, local_size=96,
          num_local=8,  # = model.loss.num_local
          global_scale=(0.32, 1.0), local_scale=(0.05, 0.32)),
-    dict(type='iBOTBlockMaskGenerator', patch_size=16, num_global=2),
     dict(type='PackInputs', algorithm_keys=['crop_params'],
          meta_keys=['img_path']),
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# DINOv2's batch-level masks (replace iBOTBlockMaskGenerator's per-image
+# coin flip); patch_size = model.backbone.patch_size
+dinov2_collate = dict(type='dinov2_mask_collate', patch_size=16,
+                      num_global=2, mask_probability=0.5,
+                      mask_ratio=(0.1, 0.5))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline),
+                        collate_fn=dinov2_collate)

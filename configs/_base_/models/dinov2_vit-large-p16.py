@@ -26,10 +26,10 @@ model = dict(
         patch_size=16,  # [P]: ViT-L/16 (DINOv2's released models: /14)
         qkv_bias=True,
         layer_scale_init_value=1e-5,  # student.layerscale
-        # student.drop_path_rate 0.3; DINOv2 draws it uniformly over the
-        # blocks (drop_path_uniform), mmpretrain's ViT ramps it linearly
-        # 0 -> 0.3 (not changed here; see the README)
+        # student.drop_path_rate 0.3, the same in every block
+        # (student.drop_path_uniform; mmpretrain's default ramps 0 -> 0.3)
         drop_path_rate=0.3,
+        drop_path_uniform=True,
         num_register_tokens=0),  # student.num_register_tokens (reg4: 4)
     neck=dict(
         type='iBOTNeck',  # dino/ibot heads: 3 layers, 2048 hidden, 256

@@ -6,22 +6,28 @@
 # gradient clip 3.0, bf16) except: teacher momentum 0.992 (iBOT 0.996) -> 1,
 # no weight decay only for biases, norms and layer-scale gammas (DINOv2
 # decays the cls / pos / mask / register tokens), the last layer of every
-# head frozen in epoch 0. Its ViT-L/14 LVD recipe ends the weight decay at
-# 0.2. Not reproduced (configs/dinov2/README.md): layer-wise lr decay 0.9
-# and patch-embedding lr x0.2, per-module gradient clipping (here: per
+# head frozen in epoch 0, layer-wise lr decay 0.9 and patch-embedding lr
+# x0.2 (optim.layerwise_decay, optim.patch_embed_lr_mult; multipliers of the
+# scheduled lr, the cosine floor included: eta_min_ratio = min_lr / lr). Its
+# ViT-L/14 LVD recipe ends the weight decay at 0.2. Not reproduced
+# (configs/dinov2/README.md): per-module gradient clipping (here: per
 # parameter, as iBOT), the sqrt batch scaling of base_lr (here: [P]'s 4e-3).
 _base_ = ['./imagenet_bs1024_adamw-coslr-800e_ibot.py']
 
 max_epochs = 100
 warmup_epochs = 10
+base_lr, min_lr = 4e-3, 1e-6
 optim_wrapper = dict(
-    optimizer=dict(lr=4e-3),
+    optimizer=dict(lr=base_lr),
     paramwise_cfg=dict(_delete_=True, no_decay_1d=True,
-                       freeze={'last_layer': 1}))
+                       freeze={'last_layer': 1},
+                       layer_decay_rate=0.9, patch_embed_lr_mult=0.2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-9, by_epoch=True, begin=0,
          end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True,
+    # eta_min_ratio: every group ends at min_lr x its multiplier (DINOv2)
+    dict(type='CosineAnnealingLR', eta_min_ratio=min_lr / base_lr,
+         by_epoch=True,
          begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
     dict(type='CosineAnnealingWeightDecay', eta_min=0.4, by_epoch=True,
          begin=0, end=max_epochs, convert_to_iter_based=True),

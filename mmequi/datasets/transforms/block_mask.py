@@ -166,12 +166,23 @@ class iBOTBlockMaskGenerator(BaseTransform):
     def block_mask(self, height: int, width: int, ratio: float) -> np.ndarray:
         """Bool (height, width) mask with at most ``ratio * height * width``
         patches set, grown block by block (BEiT/iBOT algorithm)."""
+        return self.grow_blocks(height, width, ratio * height * width,
+                                (min(height, width) // 3)**2)
+
+    def grow_blocks(self, height: int, width: int, target: float,
+                    min_patches: float,
+                    max_block: Optional[float] = None) -> np.ndarray:
+        """Bool (height, width) mask grown block by block (class docstring,
+        step 2) until ``target`` patches are masked or 10 attempts in a row
+        add nothing; block areas are drawn from ``U(min_patches, m)`` with
+        ``m`` the patches still to mask, capped at ``max_block`` when given
+        (DINOv2's ``max_num_patches``; None = iBOT, no cap)."""
         mask = np.zeros((height, width), dtype=bool)
-        high = ratio * height * width
-        min_patches = (min(height, width) // 3)**2
         count = 0
-        while count < high:
-            max_mask = high - count
+        while count < target:
+            max_mask = target - count
+            if max_block is not None:
+                max_mask = min(max_mask, max_block)
             delta = 0
             for _ in range(self.max_attempts):
                 target_area = random.uniform(min_patches, max_mask)

@@ -6,8 +6,11 @@ Bao et al., "BEiT: BERT Pre-Training of Image Transformers", ICLR 2022
     lr_i = lr * rate ** (L + 1 - i),
 
 with ``L`` the number of transformer blocks, ``i = 0`` for the patch
-embedding, ``cls_token`` and ``pos_embed``, ``i = n + 1`` for block ``n`` and
-``i = L + 1`` (scale 1) for the final norm, necks and heads.
+embedding, ``cls_token``, ``pos_embed``, ``mask_token`` and
+``register_tokens``, ``i = n + 1`` for block ``n`` and ``i = L + 1``
+(scale 1) for the final norm, necks and heads. The same depths serve
+DINOv2-style pretraining (:class:`SSLOptimWrapperConstructor`'s
+``layer_decay_rate``).
 
 Why our own (and why not named ``LayerDecayOptimWrapperConstructor``:
 mmpose registers a class of that name with ``force=True``, which would shadow
@@ -32,7 +35,7 @@ from mmengine.registry import (OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS,
 
 #: parameters of the embedding stage (depth 0), relative to the backbone
 EMBED_KEYS = ('cls_token', 'pos_embed', 'mask_token', 'dist_token',
-              'patch_embed.', 'pre_norm.')
+              'register_tokens', 'patch_embed.', 'pre_norm.')
 #: no weight decay for these (BEiT/MAE/iBOT rule), besides biases and 1-D
 DEFAULT_NO_DECAY_KEYS = ('pos_embed', 'cls_token', 'mask_token', 'dist_token')
 
@@ -51,6 +54,36 @@ def layer_depth(name: str, num_layers: int,
     if match:
         return int(match.group(1)) + 1
     return num_layers + 1
+
+
+def infer_num_layers(names: Sequence[str], prefix: str = 'backbone.',
+                     num_layers: Optional[int] = None,
+                     owner: str = 'layer-wise lr decay') -> int:
+    """The ViT depth ``L``: 1 + the largest ``N`` of the parameter names
+    ``{prefix}layers.N.*`` (mmpretrain ``VisionTransformer`` blocks).
+
+    Raises ValueError when no name matches, or when ``num_layers`` is given
+    and differs from the inferred depth (``owner`` names the caller).
+    """
+    pattern = re.compile(re.escape(prefix) + r'layers\.(\d+)\.')
+    ids = {int(m.group(1)) for m in map(pattern.match, names) if m}
+    if not ids:
+        raise ValueError(
+            f'{owner}: no trainable parameter is named "{prefix}layers.<N>.*" '
+            f'(mmpretrain VisionTransformer blocks); check backbone_prefix')
+    inferred = max(ids) + 1
+    if num_layers is not None and num_layers != inferred:
+        raise ValueError(
+            f'{owner}: paramwise_cfg.num_layers={num_layers} but the '
+            f'backbone has {inferred} blocks ({prefix}layers.0..'
+            f'{inferred - 1})')
+    return inferred
+
+
+def layer_lr_scale(depth: int, num_layers: int, rate: float) -> float:
+    """``rate ** (num_layers + 1 - depth)``: the lr multiplier of depth
+    ``depth`` (see :func:`layer_depth`)."""
+    return rate**(num_layers + 1 - depth)
 
 
 class ViTLayerDecayOptimWrapperConstructor:
@@ -98,20 +131,8 @@ class ViTLayerDecayOptimWrapperConstructor:
                            f'paramwise_cfg keys {sorted(cfg)}')
 
     def _infer_num_layers(self, names: List[str]) -> int:
-        pattern = re.compile(re.escape(self.prefix) + r'layers\.(\d+)\.')
-        ids = {int(m.group(1)) for m in map(pattern.match, names) if m}
-        if not ids:
-            raise ValueError(
-                f'ViTLayerDecayOptimWrapperConstructor: no trainable '
-                f'parameter is named "{self.prefix}layers.<N>.*" (mmpretrain '
-                f'VisionTransformer blocks); check backbone_prefix')
-        inferred = max(ids) + 1
-        if self.num_layers is not None and self.num_layers != inferred:
-            raise ValueError(
-                f'paramwise_cfg.num_layers={self.num_layers} but the '
-                f'backbone has {inferred} blocks ({self.prefix}layers.0..'
-                f'{inferred - 1})')
-        return inferred
+        return infer_num_layers(names, self.prefix, self.num_layers,
+                                type(self).__name__)
 
     def param_groups(self, model: nn.Module) -> List[dict]:
         """The optimizer's parameter groups (one per depth x decay)."""
@@ -132,7 +153,7 @@ class ViTLayerDecayOptimWrapperConstructor:
                 any(k in name for k in self.no_decay_keys)
             key = (depth, no_decay)
             if key not in groups:
-                scale = self.rate ** (num_layers + 1 - depth)
+                scale = layer_lr_scale(depth, num_layers, self.rate)
                 groups[key] = dict(
                     params=[], lr=base_lr * scale, lr_scale=scale,
                     layer_id=depth, weight_decay=0.0 if no_decay else base_wd,

@@ -167,13 +167,19 @@ class iBOTViT(VisionTransformer):
             masking, ``cls_only`` and every patch-token consumer see the N
             patch tokens only. With 0 there is no ``register_tokens``
             parameter (state dict and outputs unchanged).
+        drop_path_uniform (bool): every block drops its residual branches
+            with probability ``drop_path_rate`` (DINOv2's
+            ``student.drop_path_uniform``) instead of mmpretrain's linear
+            ramp ``linspace(0, drop_path_rate, L)`` (default False; no
+            parameter changes).
         **kwargs: passed to ``VisionTransformer`` (``out_type`` is forced to
             ``'raw'`` and ``out_indices`` to the last layer).
     """
 
     def __init__(self, arch='deit-small', init_official: bool = True,
                  with_cp: bool = False, attn_impl: str = 'auto',
-                 num_register_tokens: int = 0, **kwargs) -> None:
+                 num_register_tokens: int = 0,
+                 drop_path_uniform: bool = False, **kwargs) -> None:
         for key in ('out_type', 'out_indices'):
             if key in kwargs:
                 raise ValueError(
@@ -181,6 +187,15 @@ class iBOTViT(VisionTransformer):
                     f'set {key}={kwargs[key]!r}')
         if kwargs.get('with_cls_token', True) is False:
             raise ValueError('iBOTViT needs with_cls_token=True')
+        if drop_path_uniform:
+            layer_cfgs = kwargs.get('layer_cfgs', {})
+            if not isinstance(layer_cfgs, dict) or \
+                    'drop_path_rate' in layer_cfgs:
+                raise ValueError('drop_path_uniform=True sets every layer\'s '
+                                 'drop_path_rate; give layer_cfgs as a dict '
+                                 f'without it, got {layer_cfgs!r}')
+            kwargs['layer_cfgs'] = dict(
+                layer_cfgs, drop_path_rate=kwargs.get('drop_path_rate', 0.))
         super().__init__(arch=arch, out_type='raw', out_indices=-1, **kwargs)
         self.init_official = init_official
         self.with_cp = bool(with_cp)

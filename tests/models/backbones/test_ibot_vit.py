@@ -317,3 +317,25 @@ def test_register_checkpoint_is_not_exported_to_the_plain_vit():
 def test_negative_register_count_is_an_error():
     with pytest.raises(ValueError, match='num_register_tokens'):
         _vit(num_register_tokens=-1)
+
+
+def _drop_probs(vit):
+    """Per block, the drop probabilities of its DropPath modules."""
+    from mmcv.cnn.bricks.drop import DropPath
+    return [sorted({m.drop_prob for m in layer.modules()
+                    if isinstance(m, DropPath)}) for layer in vit.layers]
+
+
+def test_drop_path_uniform_or_linear_ramp():
+    arch = dict(embed_dims=32, num_layers=4, num_heads=2,
+                feedforward_channels=64)
+    ramp = iBOTViT(arch=arch, img_size=32, drop_path_rate=0.3)
+    assert _drop_probs(ramp) == [[pytest.approx(0.3 * i / 3)]
+                                 for i in range(4)]
+    uniform = iBOTViT(arch=arch, img_size=32, drop_path_rate=0.3,
+                      drop_path_uniform=True)
+    assert _drop_probs(uniform) == [[pytest.approx(0.3)]] * 4
+    assert uniform.state_dict().keys() == ramp.state_dict().keys()
+    with pytest.raises(ValueError, match='drop_path_uniform'):
+        iBOTViT(arch=arch, img_size=32, drop_path_uniform=True,
+                layer_cfgs=dict(drop_path_rate=0.1))
