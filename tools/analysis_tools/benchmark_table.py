@@ -75,14 +75,21 @@ COLUMNS = ('config', 'precision', 'batch', 'img/s', 'step ms', 'MFU',
            'step / official iBOT')
 
 
+def _stem(config: str) -> str:
+    """The config's file name without directory and ``.py``."""
+    return osp.splitext(osp.basename(config))[0]
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--models', nargs='+', choices=sorted(MODELS),
                    default=['S', 'L'])
     p.add_argument('--pair', nargs=3, action='append',
-                   metavar=('LABEL', 'IBOT_CONFIG', 'OURS_CONFIG'),
+                   metavar=('LABEL', 'REF_CONFIG', 'OURS_CONFIG'),
                    help='time these configs instead of --models '
-                   '(repeatable)')
+                   '(repeatable); REF_CONFIG is the reference of the '
+                   '"overhead vs iBOT" column, rows are named '
+                   '"LABEL: <config name>"')
     p.add_argument('--device', default='cpu', help='cpu | cuda | cuda:N')
     p.add_argument('--batch-size', type=int,
                    help='per-device batch for every size (default: '
@@ -344,9 +351,12 @@ def main(argv=None) -> dict:
     rows = []
     for label, ibot_cfg, ours_cfg, batch in sizes:
         entries, setups = [], []
-        for name, kind, config in ((f'{label} iBOT', 'ibot', ibot_cfg),
-                                   (f'{label} iBOT + ours', 'ours',
-                                    ours_cfg)):
+        # --pair rows are named by their configs (the reference need not
+        # be iBOT); --models rows by iBOT / iBOT + ours
+        names = ((f'{label}: {_stem(ibot_cfg)}', f'{label}: {_stem(ours_cfg)}')
+                 if args.pair else (f'{label} iBOT', f'{label} iBOT + ours'))
+        for name, kind, config in ((names[0], 'ibot', ibot_cfg),
+                                   (names[1], 'ours', ours_cfg)):
             entry, setup = our_entry(name, kind, config, device, batch,
                                      args.fp32)
             entries.append(entry)
