@@ -104,8 +104,13 @@ class EquivarianceProbe(BaseModel):
             the weights are initialised (training), with ``prefix``
             (e.g. ``'teacher.backbone.'`` for iBOT, ``'backbone.'``).
             Loaded strictly: a missing backbone key is an error, and keys
-            under the prefix that the backbone lacks are errors except those
-            in ``ignore_keys`` (default: iBOT's ``mask_token``).
+            under the prefix that the backbone lacks are errors, except
+            those in ``ignore_keys`` (default: iBOT's ``mask_token``),
+            which may be absent on either side: an ``iBOTViT`` probe
+            backbone loads a VICReg / SimCLR / CrossAttnRecon checkpoint
+            (a plain ViT, no mask token) and keeps its own ``mask_token``,
+            which a probe never uses (it masks nothing); the kept keys are
+            logged.
         feature_dim: C; inferred with one dummy forward pass at
             ``dummy_size`` if None.
         input_norm: standardise each head's input with a BatchNorm
@@ -233,6 +238,17 @@ class EquivarianceProbe(BaseModel):
         module = self.backbone if module is None else module
         state = select_weights(read_checkpoint(checkpoint), prefix,
                                file=checkpoint)
+        # ignore_keys may be missing from the checkpoint too: keep the
+        # module's own value (see the class docstring), and say so
+        kept = sorted(k for k in module.state_dict()
+                      if k in self.ignore_keys and k not in state)
+        if kept:
+            own = module.state_dict()
+            state = dict(state, **{k: own[k] for k in kept})
+            print_log(f'EquivarianceProbe: {checkpoint} (prefix {prefix!r}) '
+                      f'has no {kept}; the probe {type(module).__name__} '
+                      'keeps its own (unused by a probe: ignore_keys)',
+                      logger='current')
         n = load_strict(module, state, file=checkpoint, prefix=prefix,
                         what=f'the probe {type(module).__name__}',
                         ignore_unexpected=self.ignore_keys)

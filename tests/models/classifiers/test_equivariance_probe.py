@@ -234,6 +234,37 @@ def test_load_backbone_strict(tmp_path):
                                               'teacher.backbone.')
 
 
+def test_ignored_key_may_be_missing_from_the_checkpoint(tmp_path):
+    """An iBOTViT probe loads a plain-ViT (VICReg-family) checkpoint: the
+    ignored mask_token keeps the probe's own value, every other tensor is
+    the checkpoint's, and a missing key outside ignore_keys is an error."""
+    from mmpretrain.models import VisionTransformer
+    arch = dict(embed_dims=16, num_layers=1, num_heads=2,
+                feedforward_channels=32)
+    plain = VisionTransformer(arch=arch, img_size=32, patch_size=16)
+    with torch.no_grad():
+        for p in plain.parameters():
+            p.normal_()
+    ckpt = tmp_path / 'vicreg.pth'
+    torch.save(dict(state_dict={f'backbone.{k}': v for k, v in
+                                plain.state_dict().items()}), ckpt)
+    probe = EquivarianceProbe(
+        backbone=dict(type='iBOTViT', arch=arch, img_size=32, patch_size=16),
+        tasks=_linear_task(3), dummy_size=32,
+        data_preprocessor=dict(type='ProbeDataPreprocessor'))
+    own_mask = probe.backbone.mask_token.detach().clone()
+    probe.load_backbone(str(ckpt), 'backbone.')
+    got = probe.backbone.state_dict()
+    assert torch.equal(got['mask_token'], own_mask)
+    for k, v in plain.state_dict().items():
+        assert torch.equal(got[k], v), k
+    state = {f'backbone.{k}': v for k, v in plain.state_dict().items()
+             if k != 'cls_token'}
+    torch.save(dict(state_dict=state), ckpt)
+    with pytest.raises(KeyError, match=r"missing keys \['cls_token'\]"):
+        probe.load_backbone(str(ckpt), 'backbone.')
+
+
 def _splitmix_uniform(seed, index, stream, d):
     """Pure-Python SplitMix64 finaliser (independent of the numpy one)."""
     m = (1 << 64) - 1
