@@ -5,36 +5,18 @@
 # negatives gathered over all GPUs), the last 256 dims of the patch tokens of
 # both views feed the K = 2 reconstruction decoders. The projector's output
 # is the contrastive embedding itself (no expander, as SimCLR).
-# The method's settings live here: the head (d_equi, decoder, reconstruction
-# loss), and on the data preprocessor -- their one source -- the transform, K
-# and view_index.
-d_equi = 256
-num_intermediate = 2
+# Everything but the loss -- the data preprocessor with the method's
+# transform, K and view_index, the ViT, the 512-d projector and the
+# reconstruction head -- is VICReg + ours', taken from its model file; its
+# expander and VICReg loss are dropped.
+_base_ = ['./vicreg-equi_vit-small-p16.py']
+
 model = dict(
+    _delete_=True,  # VICReg + ours' expander and loss
     type='SimCLREquiRecon',
-    data_preprocessor=dict(
-        type='EquiReconDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=False,  # iBOTMultiCrop emits RGB
-        transform=dict(type='rotation', max_angle=45.0),
-        num_intermediate=num_intermediate,
-        view_index=1),
-    backbone=dict(
-        type='VisionTransformer',
-        arch='deit-small',
-        img_size=224,
-        patch_size=16,
-        drop_path_rate=0.1),
-    projector=dict(
-        type='MLPNeck', in_channels=384, hidden_channels=2048,
-        out_channels=512, num_layers=2, norm_cfg=dict(type='LN'),
-        act='GELU'),
+    data_preprocessor={{_base_.model.data_preprocessor}},
+    backbone={{_base_.model.backbone}},
+    projector={{_base_.model.projector}},  # 512-d
     loss=dict(type='InfoNCELoss', temperature=0.1, gather=True),
-    # K and view_index: the data preprocessor's
-    head=dict(
-        type='EquiReconHead',
-        d_equi=d_equi,
-        decoder=dict(type='ReconDecoder', patch_size=16),
-        loss=dict(type='ReconLoss', loss_weight=1.0)),
+    head={{_base_.model.head}},  # d_equi = 256, K from the preprocessor
 )

@@ -8,10 +8,10 @@ import torch
 import torch.nn.functional as F
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 
-B = 4
-EMBED = 16
+from tests.models.algorithms.test_vicreg_equi_recon import (
+    B, EMBED, raw_batch, tiny_projector, tiny_vit)
+
 D_EQUI = 8
 PRE = dict(type='SelfSupDataPreprocessor', mean=[123.675, 116.28, 103.53],
            std=[58.395, 57.12, 57.375], to_rgb=False)
@@ -23,13 +23,8 @@ def build(weight=1.0, **kw):
     cfg = dict(
         type='CrossAttnRecon',
         data_preprocessor=PRE,
-        backbone=dict(type='VisionTransformer',
-                      arch=dict(embed_dims=32, num_layers=2, num_heads=2,
-                                feedforward_channels=64),
-                      img_size=32, patch_size=8),
-        projector=dict(type='MLPNeck', in_channels=32, hidden_channels=48,
-                       out_channels=EMBED, num_layers=2,
-                       norm_cfg=dict(type='LN'), act='GELU'),
+        backbone=tiny_vit(),
+        projector=tiny_projector(),  # EMBED-d
         expander=dict(type='MLPNeck', hidden_channels=32, out_channels=32,
                       num_layers=3, norm_cfg=dict(type='BN1d')),
         decoder=dict(type='CrossAttnReconDecoder', patch_size=8,
@@ -40,13 +35,6 @@ def build(weight=1.0, **kw):
     model = MODELS.build(cfg)
     model.init_weights()
     return model
-
-
-def raw_batch():
-    g = torch.Generator().manual_seed(0)
-    return dict(inputs=[torch.randint(0, 256, (B, 3, 32, 32), generator=g,
-                                      dtype=torch.uint8) for _ in range(2)],
-                data_samples=[DataSample() for _ in range(B)])
 
 
 def vicreg_by_hand(x, y):

@@ -9,10 +9,10 @@ import torch
 import torch.nn.functional as F
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 
-B = 4
-EMBED = 16
+from tests.models.algorithms.test_vicreg_equi_recon import (
+    B, EMBED, raw_batch, tiny_projector, tiny_vit)
+
 
 
 def build(d_equi=8, **kw):
@@ -24,13 +24,8 @@ def build(d_equi=8, **kw):
             type='EquiReconDataPreprocessor', mean=[123.675, 116.28, 103.53],
             std=[58.395, 57.12, 57.375], to_rgb=False,
             transform=dict(type='rotation')),
-        backbone=dict(type='VisionTransformer',
-                      arch=dict(embed_dims=32, num_layers=2, num_heads=2,
-                                feedforward_channels=64),
-                      img_size=32, patch_size=8),
-        projector=dict(type='MLPNeck', in_channels=32, hidden_channels=48,
-                       out_channels=EMBED, num_layers=2,
-                       norm_cfg=dict(type='LN'), act='GELU'),
+        backbone=tiny_vit(),
+        projector=tiny_projector(),  # EMBED-d
         loss=dict(type='InfoNCELoss', temperature=0.5),
         head=dict(type='EquiReconHead', d_equi=d_equi,
                   decoder=dict(type='ReconDecoder', patch_size=8,
@@ -41,13 +36,6 @@ def build(d_equi=8, **kw):
     model = MODELS.build(cfg)
     model.init_weights()
     return model
-
-
-def raw_batch():
-    g = torch.Generator().manual_seed(0)
-    return dict(inputs=[torch.randint(0, 256, (B, 3, 32, 32), generator=g,
-                                      dtype=torch.uint8) for _ in range(2)],
-                data_samples=[DataSample() for _ in range(B)])
 
 
 def plain_simclr(z1, z2, tau):

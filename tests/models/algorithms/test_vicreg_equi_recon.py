@@ -8,6 +8,24 @@ from mmpretrain.structures import DataSample
 from mmequi.models.losses import VICRegLoss
 
 B = 4
+EMBED = 16  # the token embedding of the tiny two-view models
+
+
+def tiny_vit() -> dict:
+    """A fresh config of the tiny ViT of the two-view model tests
+    (VICReg, SimCLR and CrossAttnRecon): 32-d, 2 layers, 32 px, 8-px
+    patches."""
+    return dict(type='VisionTransformer',
+                arch=dict(embed_dims=32, num_layers=2, num_heads=2,
+                          feedforward_channels=64),
+                img_size=32, patch_size=8)
+
+
+def tiny_projector() -> dict:
+    """A fresh config of their token projector, 32 -> 48 -> EMBED."""
+    return dict(type='MLPNeck', in_channels=32, hidden_channels=48,
+                out_channels=EMBED, num_layers=2, norm_cfg=dict(type='LN'),
+                act='GELU')
 
 
 def build(d_equi=8, **kw):
@@ -19,13 +37,8 @@ def build(d_equi=8, **kw):
             type='EquiReconDataPreprocessor', mean=[123.675, 116.28, 103.53],
             std=[58.395, 57.12, 57.375], to_rgb=False,
             transform=dict(type='color')),
-        backbone=dict(type='VisionTransformer',
-                      arch=dict(embed_dims=32, num_layers=2, num_heads=2,
-                                feedforward_channels=64),
-                      img_size=32, patch_size=8),
-        projector=dict(type='MLPNeck', in_channels=32, hidden_channels=48,
-                       out_channels=16, num_layers=2,
-                       norm_cfg=dict(type='LN'), act='GELU'),
+        backbone=tiny_vit(),
+        projector=tiny_projector(),
         expander=dict(type='MLPNeck', in_channels=16 - d_equi,
                       hidden_channels=32, out_channels=32, num_layers=3,
                       norm_cfg=dict(type='BN1d')),
@@ -41,6 +54,7 @@ def build(d_equi=8, **kw):
 
 
 def raw_batch():
+    """Two uint8 32-px views of B images and empty data samples."""
     g = torch.Generator().manual_seed(0)
     return dict(inputs=[torch.randint(0, 256, (B, 3, 32, 32), generator=g,
                                       dtype=torch.uint8) for _ in range(2)],
