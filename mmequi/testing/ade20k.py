@@ -23,6 +23,8 @@ from typing import Tuple
 import cv2
 import numpy as np
 
+from ._checks import check_split_sizes, write_image
+
 #: ADE20K SceneParsing: 150 classes (label values 1..150, 0 = ignore)
 NUM_CLASSES = 150
 
@@ -70,13 +72,8 @@ def make_ade20k(root: str, num_train: int = 4, num_val: int = 2,
     Raises:
         ValueError: a count below 1 or a non-positive size.
     """
-    if int(num_train) < 1 or int(num_val) < 1:
-        raise ValueError(f'make_ade20k: num_train and num_val must be >= 1, '
-                         f'got {num_train} and {num_val}')
-    if len(size) != 2 or min(int(s) for s in size) < 1:
-        raise ValueError(f'make_ade20k: size must be (height, width) with '
-                         f'positive entries, got {size!r}')
-    h, w = (int(s) for s in size)
+    h, w = check_split_sizes(
+        'make_ade20k', dict(num_train=num_train, num_val=num_val), size)
     rng = np.random.default_rng(seed)
     colours = _class_colours(rng)
     data_root = osp.join(root, 'ADEChallengeData2016')
@@ -91,9 +88,6 @@ def make_ade20k(root: str, num_train: int = 4, num_val: int = 2,
             stem = f'ADE_{tag}_{i:08d}'
             img_file = osp.join(img_dir, stem + '.jpg')
             ann_file = osp.join(ann_dir, stem + '.png')
-            if not cv2.imwrite(img_file, img,
-                               [cv2.IMWRITE_JPEG_QUALITY, 95]):
-                raise OSError(f'make_ade20k: could not write {img_file}')
-            if not cv2.imwrite(ann_file, label):
-                raise OSError(f'make_ade20k: could not write {ann_file}')
+            write_image('make_ade20k', img_file, img, jpeg_quality=95)
+            write_image('make_ade20k', ann_file, label)
     return data_root

@@ -33,6 +33,8 @@ import cv2
 import numpy as np
 from scipy.io import savemat
 
+from ._checks import check_split_sizes, write_image
+
 #: the 16 MPII joints in annotation order (mmpose's MpiiDataset docstring)
 JOINTS: Tuple[str, ...] = (
     'right_ankle', 'right_knee', 'right_hip', 'left_hip', 'left_knee',
@@ -110,12 +112,9 @@ def make_mpii(root: str, num_train: int = 4, num_val: int = 2,
         ValueError: a count below 1 or an image side below 32.
         FileExistsError: ``root`` already holds MPII annotations.
     """
-    if int(num_train) < 1 or int(num_val) < 1:
-        raise ValueError(f'make_mpii: num_train and num_val must be >= 1, '
-                         f'got {num_train} and {num_val}')
-    if len(size) != 2 or min(int(s) for s in size) < 32:
-        raise ValueError(f'make_mpii: size must be (height, width) with '
-                         f'entries >= 32, got {size!r}')
+    h, w = check_split_sizes(
+        'make_mpii', dict(num_train=num_train, num_val=num_val), size,
+        min_side=32)
     ann_dir = osp.join(root, 'annotations')
     img_dir = osp.join(root, 'images')
     if osp.exists(osp.join(ann_dir, 'mpii_train.json')):
@@ -123,7 +122,6 @@ def make_mpii(root: str, num_train: int = 4, num_val: int = 2,
                               f'annotations; refusing to overwrite')
     os.makedirs(ann_dir, exist_ok=True)
     os.makedirs(img_dir, exist_ok=True)
-    h, w = (int(s) for s in size)
     rng = np.random.default_rng(seed)
     colours = rng.integers(64, 256, (len(JOINTS), 3))
     image_id = 0
@@ -138,8 +136,7 @@ def make_mpii(root: str, num_train: int = 4, num_val: int = 2,
             joints, vis, head = _person(h, w, rng)
             img = _draw(h, w, joints, colours, rng)
             path = osp.join(img_dir, name)
-            if not cv2.imwrite(path, img, [cv2.IMWRITE_JPEG_QUALITY, 95]):
-                raise OSError(f'make_mpii: could not write {path}')
+            write_image('make_mpii', path, img, jpeg_quality=95)
             box_min = joints.min(0)
             box_max = joints.max(0)
             mat_joints = np.where(vis[:, None] > 0, joints + 1.0, -1.0)

@@ -28,8 +28,9 @@ import os
 import os.path as osp
 from typing import Tuple
 
-import cv2
 import numpy as np
+
+from ._checks import check_split_sizes, write_image
 
 #: scene names of the fixture (categories of mmseg's NYUDataset)
 SCENES = ('bathroom', 'bedroom', 'kitchen', 'living_room', 'office')
@@ -82,13 +83,8 @@ def make_nyu(root: str, num_train: int = 4, num_test: int = 2,
         ValueError: a count below 1 or a non-positive size.
         OSError: a file could not be written.
     """
-    if int(num_train) < 1 or int(num_test) < 1:
-        raise ValueError(f'make_nyu: num_train and num_test must be >= 1, '
-                         f'got {num_train} and {num_test}')
-    if len(size) != 2 or min(int(s) for s in size) < 1:
-        raise ValueError(f'make_nyu: size must be (height, width) with '
-                         f'positive entries, got {size!r}')
-    h, w = (int(s) for s in size)
+    h, w = check_split_sizes(
+        'make_nyu', dict(num_train=num_train, num_test=num_test), size)
     rng = np.random.default_rng(seed)
     data_root = osp.join(root, 'nyu')
     for split, count in (('train', num_train), ('test', num_test)):
@@ -105,9 +101,6 @@ def make_nyu(root: str, num_train: int = 4, num_test: int = 2,
             img, depth = _sample(h, w, rng)
             img_file = osp.join(img_dir, stem + '.jpg')
             ann_file = osp.join(ann_dir, stem + '.png')
-            if not cv2.imwrite(img_file, img,
-                               [cv2.IMWRITE_JPEG_QUALITY, 95]):
-                raise OSError(f'make_nyu: could not write {img_file}')
-            if not cv2.imwrite(ann_file, depth):
-                raise OSError(f'make_nyu: could not write {ann_file}')
+            write_image('make_nyu', img_file, img, jpeg_quality=95)
+            write_image('make_nyu', ann_file, depth)
     return data_root
