@@ -14,7 +14,6 @@ from tests.models.algorithms.test_vicreg_equi_recon import (
     B, EMBED, raw_batch, tiny_projector, tiny_vit)
 
 
-
 def build(d_equi=8, **kw):
     init_default_scope('mmpretrain')
     torch.manual_seed(0)
